@@ -68,7 +68,7 @@ def read_bfm_arrays(folder: Path) -> dict:
     return dict(mean=mean - mean.mean(0), id_basis=id_basis, exp_basis=exp_basis, landmark_ids=landmark_ids,
                 centroid_mm=mean.mean(0))
 
-# %% ../nbs/01_morphable.ipynb #54a7f34f
+# %% ../nbs/01_morphable.ipynb #9c324cfd
 def spherical_projection(v: np.ndarray,   # (n, 3) vertices in the camera frame (z away from the viewer)
                          behind: float = 40.0) -> np.ndarray:  # (n, 2) longitude, latitude
     "Angles of each vertex seen from a point `behind` mm behind the face's deepest vertex (inside the head)."
@@ -81,7 +81,7 @@ def _edge_keys(tri: np.ndarray, n: int) -> np.ndarray:
     a, b = tri, np.roll(tri, -1, axis=1)
     return np.minimum(a, b) * n + np.maximum(a, b)
 
-def shell_boundary(tri: np.ndarray, v: np.ndarray, ratio: float = 2.0, max_sweeps: int = 1000) -> np.ndarray:
+def shell_boundary(tri: np.ndarray, v: np.ndarray, ratio: float = 3.0, max_sweeps: int = 1000) -> np.ndarray:
     "Peel boundary triangles whose boundary edge is longer than `ratio` x the median edge, keeping a disc. (T,3) -> (T',3)."
     n = len(v)
     median = np.median(np.linalg.norm(v[tri] - v[np.roll(tri, -1, 1)], axis=2))
@@ -175,9 +175,9 @@ def mesh_report(tri: np.ndarray, n_vertices: int) -> dict:
                 unused_vertices=int((~used).sum()), degenerate_triangles=degenerate,
                 components=int(n_comp - (~used).sum()), euler=n_vertices - len(uniq) + T)
 
-# %% ../nbs/01_morphable.ipynb #fcf9dd4e
+# %% ../nbs/01_morphable.ipynb #a758f383
 def _topology_path(mean: np.ndarray) -> Path:
-    h = hashlib.sha256(np.ascontiguousarray(mean, np.float32).tobytes() + b'triangulate_face v1').hexdigest()[:16]
+    h = hashlib.sha256(np.ascontiguousarray(mean, np.float32).tobytes() + b'triangulate_face v2').hexdigest()[:16]
     return bfm_dir() / f'triangles-{h}.npy'
 
 def bfm_triangles(mean: np.ndarray, verbose: bool = True) -> np.ndarray:
