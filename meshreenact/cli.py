@@ -10,7 +10,7 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['cmd_demo', 'cmd_bfm', 'cmd_media', 'cmd_fit', 'build_parser', 'main']
 
-# %% ../nbs/13_cli.ipynb #30599d6f
+# %% ../nbs/13_cli.ipynb #2204bf3a
 def _save_figure(fig, path: Path) -> Path:
     "Write a matplotlib figure atomically (a file is whole or absent)."
     import matplotlib.pyplot as plt
@@ -103,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument('--size', type=int, default=256, help='side of the face crop in pixels (default: 256)')
     f.add_argument('--out', default=None, help='figure path (default: runs/fit/PHOTO_fit.png)')
     f.set_defaults(func=cmd_fit)
+    from meshreenact.train import add_train_arguments, cmd_train
+    t = sub.add_parser('train', help='train the generator (tiny: this CPU; paper: GPUs, torchrun for several)',
+                       description=cmd_train.__doc__)
+    add_train_arguments(t); t.set_defaults(func=cmd_train)
     return p
 
 def main(argv=None) -> int:
