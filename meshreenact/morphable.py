@@ -254,7 +254,7 @@ def mesh_figure(vertices, triangles, intensity=None, title: str = '', colorscale
                                  xaxis_visible=False, yaxis_visible=False, zaxis_visible=False))
     return fig
 
-# %% ../nbs/01_morphable.ipynb #e63cdb11
+# %% ../nbs/01_morphable.ipynb #91841c3f
 def rotation_matrix(yaw: torch.Tensor, pitch: torch.Tensor, roll: torch.Tensor) -> torch.Tensor:  # (B, 3, 3)
     "R = Rz(roll) @ Ry(yaw) @ Rx(pitch), angles (B,) in radians."
     o, z = torch.ones_like(yaw), torch.zeros_like(yaw)
@@ -271,11 +271,11 @@ def pose_from_params(scale, yaw, pitch, roll, tx, ty, tz=None) -> torch.Tensor: 
     return M.reshape(-1, 12)
 
 def params_from_pose(pose: torch.Tensor) -> dict:
-    "Inverse of `pose_from_params`: dict of (B,) tensors scale, yaw, pitch, roll, tx, ty, tz (nearest scaled rotation via SVD)."
+    "Inverse of `pose_from_params`: dict of (B,) tensors scale, yaw, pitch, roll, tx, ty, tz, from the nearest scaled rotation (SVD)."
     M = check_tensor(pose, 'pose', (None, 12)).reshape(-1, 3, 4)
     U, S, Vh = torch.linalg.svd(M[:, :, :3])
-    R = U @ Vh
-    if (torch.det(R) < 0).any(): raise ValueError("pose: the 3x3 part is a reflection, not a rotation")
+    d = torch.ones_like(S); d[:, 2] = torch.det(U @ Vh).sign()   # a regressed 3x3 may be a reflection: flip its weakest axis
+    R = U @ torch.diag_embed(d) @ Vh                              # the nearest proper rotation
     yaw = torch.asin((-R[:, 2, 0]).clamp(-1, 1))
     return dict(scale=S.mean(-1), yaw=yaw, pitch=torch.atan2(R[:, 2, 1], R[:, 2, 2]), roll=torch.atan2(R[:, 1, 0], R[:, 0, 0]),
                 tx=M[:, 0, 3], ty=M[:, 1, 3], tz=M[:, 2, 3])
