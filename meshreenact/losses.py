@@ -18,11 +18,11 @@ from .morphable import Coeffs, identity_excluded
 
 # %% auto #0
 __all__ = ['PAPER_SCALES', 'VGG19_CONFIG', 'IMAGENET_MEAN', 'IMAGENET_STD', 'PERCEPTUAL_LAYERS', 'PIX2PIXHD_LAYER_WEIGHTS',
-           'VGG19_FILE', 'RECONSTRUCTION_KINDS', 'FALLBACK_KIND', 'ADAM_LR', 'ADAM_BETAS', 'check_images',
-           'pyramid_sizes', 'image_pyramid', 'vgg19_layer_names', 'vgg19_features', 'VGG19', 'hub_vgg19_path',
-           'find_vgg19_weights', 'read_vgg19_state_dict', 'load_vgg19_weights', 'frozen', 'FeatureDistance',
-           'PyramidLoss', 'gaussian_window', 'ssim_map', 'ssim', 'L1Distance', 'L1SSIMDistance', 'HookedFeatures',
-           'make_reconstruction_loss', 'coefficient_distance', 'CoefficientLoss', 'Discriminator',
+           'VGG19_FILE', 'RECONSTRUCTION_KINDS', 'FALLBACK_KIND', 'REGRESSOR_FEATURE_LAYERS', 'ADAM_LR', 'ADAM_BETAS',
+           'check_images', 'pyramid_sizes', 'image_pyramid', 'vgg19_layer_names', 'vgg19_features', 'VGG19',
+           'hub_vgg19_path', 'find_vgg19_weights', 'read_vgg19_state_dict', 'load_vgg19_weights', 'frozen',
+           'FeatureDistance', 'PyramidLoss', 'gaussian_window', 'ssim_map', 'ssim', 'L1Distance', 'L1SSIMDistance',
+           'HookedFeatures', 'make_reconstruction_loss', 'coefficient_distance', 'CoefficientLoss', 'Discriminator',
            'feature_matching_loss', 'interpolates', 'gradient_penalty', 'critic_loss', 'generator_adversarial_loss',
            'LossWeights', 'total_loss', 'generator_losses']
 
@@ -259,9 +259,10 @@ class HookedFeatures(nn.Module):
             for h in hooks: h.remove()
         return [store[n] for n in self.layers]
 
-# %% ../nbs/09_losses.ipynb #6352b9ca
+# %% ../nbs/09_losses.ipynb #686dab2d
 RECONSTRUCTION_KINDS = ('auto', 'vgg', 'vgg-random', 'l1-ssim', 'l1', 'regressor')
-FALLBACK_KIND = 'l1-ssim'   # provisional: the training comparison (10_train) picks the best fallback and sets it here
+FALLBACK_KIND = 'l1-ssim'   # measured best of the fallbacks (10_train: data_samples/reconstruction_comparison.json)
+REGRESSOR_FEATURE_LAYERS = ('features.2', 'features.3', 'features.5', 'features.7')  # regress.MeshRegressor at 32, 16, 8, 4 px of 64
 
 def make_reconstruction_loss(kind: str = 'auto',                        # one of RECONSTRUCTION_KINDS
                              vgg_weights: str | Path | None = None,      # torchvision VGG19 weights file (else torch hub's cache)
@@ -287,9 +288,12 @@ def make_reconstruction_loss(kind: str = 'auto',                        # one of
     elif kind == 'l1-ssim': dist, desc = L1SSIMDistance(), 'L1 + SSIM pyramid (alpha 0.85)'
     elif kind == 'l1': dist, desc = L1Distance(), 'L1 pyramid'
     else:
+        if features is None:                          # the project's own trained CNN (regress.load_regressor)
+            from meshreenact.regress import load_regressor
+            features = HookedFeatures(load_regressor(), REGRESSOR_FEATURE_LAYERS)
         if not isinstance(features, nn.Module):
-            raise ValueError("kind='regressor' needs features=: a module mapping an image to a list of feature maps "
-                             "(e.g. HookedFeatures(regressor, layer_names))")
+            raise ValueError("kind='regressor': features= must be a module mapping an image to a list of feature maps "
+                             f"(e.g. HookedFeatures(regressor, layer_names)), got {type(features).__name__}")
         dist, desc = FeatureDistance(features, layer_weights), f'{type(features).__name__} feature pyramid'
     sizes = ', '.join(str(s) for s in scales)
     _log.info(f"reconstruction loss: {kind}: {desc}; pyramid scales {sizes} (below the input size)")
@@ -430,7 +434,7 @@ def generator_adversarial_loss(fake_score: torch.Tensor) -> torch.Tensor:  # (B,
     "The generator's side of Eq. 8: −E[D(Î_d)]."
     return -fake_score.mean()
 
-# %% ../nbs/09_losses.ipynb #6b978456
+# %% ../nbs/09_losses.ipynb #79482279
 ADAM_LR = 2e-4               # §4
 ADAM_BETAS = (0.5, 0.999)    # not given in the paper; FOMM's choice
 
@@ -454,7 +458,7 @@ def total_loss(terms: dict[str, torch.Tensor],          # any of 'rec', 'fm', 'c
 
 def generator_losses(generated: torch.Tensor,                  # (B, 3, H, W) Î_d in [0, 1], with its graph
                      driving: torch.Tensor,                    # (B, 3, H, W) I_d
-                     discriminator: Discriminator,
+                     discriminator: Discriminator | None,      # None: no FM and adversarial terms (a warm-up)
                      reconstruction: nn.Module,                # e.g. make_reconstruction_loss(...)
                      coefficient: CoefficientLoss | None = None,
                      source: torch.Tensor | None = None,       # (B, 3, H, W) I_s, for the coefficient loss
@@ -463,9 +467,10 @@ def generator_losses(generated: torch.Tensor,                  # (B, 3, H, W) Î
     "The generator's terms of Eq. 4 and their weighted 'total' (all () scalars)."
     check_images(generated, driving, 'generated', 'driving')
     terms = {'rec': reconstruction(generated, driving)}
-    with torch.no_grad(): real_feats, _ = discriminator(driving)
-    fake_feats, fake_score = discriminator(generated)
-    terms['fm'] = feature_matching_loss(real_feats, fake_feats)
+    if discriminator is not None:
+        with torch.no_grad(): real_feats, _ = discriminator(driving)
+        fake_feats, fake_score = discriminator(generated)
+        terms['fm'] = feature_matching_loss(real_feats, fake_feats)
     if coefficient is not None: terms['coef'] = coefficient(generated, source, driving, target=coef_target)
-    terms['adv'] = generator_adversarial_loss(fake_score)
+    if discriminator is not None: terms['adv'] = generator_adversarial_loss(fake_score)
     return {**terms, 'total': total_loss(terms, weights)}

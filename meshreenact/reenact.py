@@ -168,7 +168,7 @@ class ReenactingModule(nn.Module):
         return ReenactOutput(image=self.decode(feat, mf, o, (H, W)), flow=flow, warped_source=warp(source, flow),
                              occlusion=o, mask=m, masked_flow=mf)
 
-# %% ../nbs/08_reenact.ipynb #d91096cb
+# %% ../nbs/08_reenact.ipynb #f8cbd81a
 @dataclass
 class GeneratorConfig:
     "Architecture of the generator; `tiny()` (CPU, 64 px) and `paper()` (256 px, full mesh) are the two presets."
@@ -183,7 +183,7 @@ class GeneratorConfig:
     flow_res: int = 1                  # flow decoder: residual blocks at full resolution
     base: int = 16                     # reenacting module: encoder channels after the first conv
     max_channels: int = 64             # reenacting module: cap on channels
-    n_down: int = 2                    # reenacting module: down-/up-sampling blocks
+    n_down: int = 1                    # reenacting module: down-/up-sampling blocks (features at 32 px of 64)
     n_res: int = 2                     # reenacting module: residual blocks on the warped features
     occlusion: bool = True             # False: the Baseline of §5.3
     occ_base: int = 16
@@ -200,7 +200,7 @@ class GeneratorConfig:
 
     @classmethod
     def tiny(cls, **changes) -> 'GeneratorConfig':
-        "The CPU model: 64 px, motion net on level 1 (13k vertices), narrow widths."
+        "The CPU model: 64 px, motion net on level 1 (13k vertices), narrow widths, features warped at 32 px (one down-sampling)."
         return cls(**changes)
 
     @classmethod

@@ -318,7 +318,7 @@ class HeadRenderer:
         t = torch.where(r.triangle < self.t_face, r.triangle, -1)
         return Raster(t, r.bary * (t >= 0)[..., None], r.depth.masked_fill(t < 0, float('inf')), self.model.triangles)
 
-# %% ../nbs/05a_synthetic.ipynb #e27624c2
+# %% ../nbs/05a_synthetic.ipynb #8162575b
 class SyntheticHeads(torch.utils.data.Dataset):
     "Synthetic talking-head pairs with ground truth (see the notebook for the fields of a sample)."
     def __init__(self, split: str = 'train',   # 'train' or 'test' (held-out identities)
@@ -328,19 +328,21 @@ class SyntheticHeads(torch.utils.data.Dataset):
                  n_sequences: int = 8, n_frames: int = 250,  # sequences per identity, frames per sequence
                  seed: int = 0,
                  cross: bool = True,           # also render the cross-identity driving frame and target
+                 meshes: bool = True,          # include the (53215, 3) meshes (640 KB each; training needs only the coefficients)
                  cache: str | Path | None = None,  # folder to keep rendered samples in (None: always on the fly)
                  renderer: HeadRenderer | None = None):
         if split not in ('train', 'test'): raise ValueError(f"split: expected 'train' or 'test', got {split!r}")
         if size not in (64, 128, 256): raise ValueError(f"size: expected 64, 128 or 256, got {size!r}")
         if n_train < 2 or n_test < 2: raise ValueError(f"n_train and n_test must be at least 2 (cross-identity pairs), got {n_train}, {n_test}")
-        self.split, self.size, self.length, self.seed, self.cross = split, size, length, seed, cross
+        self.split, self.size, self.length, self.seed, self.cross, self.meshes = split, size, length, seed, cross, meshes
         self.n_train, self.n_test, self.n_sequences, self.n_frames = n_train, n_test, n_sequences, n_frames
         self.identities = range(0, n_train) if split == 'train' else range(n_train, n_train + n_test)
         self.renderer = renderer if renderer is not None else HeadRenderer()
         self._identities = {}                                                                # small: coefficients + colours
         self.cache = None
         if cache is not None:
-            cfg = dict(split=split, size=size, n_train=n_train, n_test=n_test, n_sequences=n_sequences, n_frames=n_frames, seed=seed, cross=cross, v=1)
+            cfg = dict(split=split, size=size, n_train=n_train, n_test=n_test, n_sequences=n_sequences, n_frames=n_frames, seed=seed, cross=cross, v=1,
+                       **({} if meshes else {'meshes': False}))   # old caches (with meshes) keep their key
             self.cache = Path(cache) / hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:12]
 
     def __len__(self): return self.length
@@ -426,8 +428,10 @@ class SyntheticHeads(torch.utils.data.Dataset):
             res.update(cross_driving=part(img, 2), cross_driving_coeffs=xc.vector(), cross_driving_mesh=part(face, 2),
                        cross_target=part(img, 3), cross_target_coeffs=tc.vector(), cross_target_mesh=part(face, 3),
                        cross_flow=xflow, cross_mask=xmask)
+        if not self.meshes: res = {k: v for k, v in res.items() if not k.endswith('_mesh')}
         meta = torch.tensor([[p['source_id'], p['driver_id'], p['sequence'], *p['frames']] for p in picks])
-        return [{**{k: v[b].cpu() for k, v in res.items()}, 'meta': meta[b]} for b in range(B)]
+        # clone: a view v[b] would carry (and torch.save would write) the whole batch's storage
+        return [{**{k: v[b].cpu().clone() for k, v in res.items()}, 'meta': meta[b].clone()} for b in range(B)]
 
 # %% ../nbs/05a_synthetic.ipynb #fe9f0ebd
 def flow_warp_error(ds: SyntheticHeads, indices) -> dict:

@@ -21,15 +21,16 @@ from .losses import (LossWeights, ADAM_LR, ADAM_BETAS, Discriminator, make_recon
                                 CoefficientLoss, generator_losses, critic_loss, ssim)
 
 # %% auto #0
-__all__ = ['RUNTIME_FIELDS', 'CHECKPOINT_FORMAT', 'CHECKPOINT_FILE', 'GENERATOR_FORMAT', 'TrainConfig', 'blob_image', 'ToyPairs',
-           'ToyGenerator', 'MeshGenerator', 'make_generator', 'add_coefficients', 'make_datasets', 'epoch_batches',
-           'psnr', 'cross_batch', 'to_device', 'evaluate', 'flow_colours', 'sample_grid', 'TrainingDiverged', 'world',
-           'mean_over_processes', 'check_finite', 'sync_logs', 'generator_step', 'critic_step', 'rng_state',
-           'set_rng_state', 'cpu_state', 'save_checkpoint', 'load_checkpoint', 'TrainResult', 'setup_distributed',
-           'ignore_sigint', 'append_jsonl', 'truncate_jsonl', 'train', 'add_train_arguments', 'cmd_train',
-           'export_generator', 'load_trained_generator']
+__all__ = ['RUNTIME_FIELDS', 'CHECKPOINT_FORMAT', 'CHECKPOINT_FILE', 'GENERATOR_FORMAT', 'GENERATOR_FILE',
+           'RECONSTRUCTION_CANDIDATES', 'TrainConfig', 'blob_image', 'ToyPairs', 'ToyGenerator', 'MeshGenerator',
+           'make_generator', 'add_coefficients', 'make_datasets', 'epoch_batches', 'psnr', 'cross_batch', 'to_device',
+           'evaluate', 'flow_colours', 'sample_grid', 'TrainingDiverged', 'world', 'mean_over_processes',
+           'check_finite', 'sync_logs', 'generator_step', 'critic_step', 'rng_state', 'set_rng_state', 'cpu_state',
+           'save_checkpoint', 'load_checkpoint', 'TrainResult', 'setup_distributed', 'ignore_sigint', 'append_jsonl',
+           'truncate_jsonl', 'train', 'add_train_arguments', 'cmd_train', 'architecture', 'export_generator',
+           'default_generator_path', 'load_trained_generator', 'compare_reconstruction_losses', 'comparison_figure']
 
-# %% ../nbs/10_train.ipynb #c70bb2ba
+# %% ../nbs/10_train.ipynb #a4f122bc
 RUNTIME_FIELDS = ('steps', 'workers', 'amp', 'log_every', 'sample_every', 'checkpoint_every', 'eval_every', 'eval_size')
 
 @dataclass
@@ -41,6 +42,8 @@ class TrainConfig:
     batch_size: int = 8              # per process
     steps: int = 1500                # total generator steps
     lr: float = ADAM_LR              # §4: 2e-4, both networks
+    warmup: int = 0                  # first steps with the reconstruction term alone (no critic, no coefficient term)
+    adversarial_lr: float | None = None  # both networks' learning rate once the critic joins (None: lr)
     betas: tuple = ADAM_BETAS
     weights: dict = field(default_factory=lambda: asdict(LossWeights()))  # λ of Eq. 4 and of the penalty
     reconstruction: str = 'auto'     # losses.make_reconstruction_loss kind ('auto': VGG19 if its weights exist)
@@ -66,13 +69,14 @@ class TrainConfig:
         for k in ('size', 'batch_size', 'log_every', 'sample_every', 'checkpoint_every', 'eval_every', 'eval_size'):
             if int(getattr(self, k)) < 1: raise ValueError(f"{k}: must be a positive integer, got {getattr(self, k)!r}")
         if self.train_items < 1: raise ValueError(f"train_items: must be a positive integer, got {self.train_items!r}")
-        if self.steps < 0 or self.workers < 0: raise ValueError(f"steps and workers must be >= 0, got {self.steps}, {self.workers}")
+        if min(self.steps, self.workers, self.warmup) < 0: raise ValueError(f"steps, workers and warmup must be >= 0, got {self.steps}, {self.workers}, {self.warmup}")
         if not self.lr > 0: raise ValueError(f"lr: must be positive, got {self.lr}")
+        if self.adversarial_lr is not None and not self.adversarial_lr > 0: raise ValueError(f"adversarial_lr: must be positive or None, got {self.adversarial_lr}")
 
     @classmethod
     def tiny(cls, **changes) -> 'TrainConfig':
-        "The CPU run: 64 px synthetic talking heads (1024 pairs, rendered once), the tiny generator, batch 8, 1500 steps."
-        return cls(**changes)
+        "The CPU run (under 20 min on 2 cores): 64 px synthetic heads (1024 pairs, rendered once), the tiny generator, batch 8, 3000 steps: 2000 of warm-up at 1e-3, then Eq. 4 at 2e-4."
+        return cls(**{**dict(steps=3000, warmup=2000, lr=1e-3, adversarial_lr=ADAM_LR, weights={'coef': 0.1}), **changes})
 
     @classmethod
     def paper(cls, **changes) -> 'TrainConfig':
@@ -151,7 +155,7 @@ class ToyGenerator(nn.Module):
         occ = torch.sigmoid(h[:, :1])                                             # (B, 1, H, W): 1 = keep the warp
         return dict(image=occ * warped + (1 - occ) * torch.sigmoid(h[:, 1:]), flow=flow, occlusion=occ)
 
-# %% ../nbs/10_train.ipynb #59d36fda
+# %% ../nbs/10_train.ipynb #5a09f13f
 class MeshGenerator(nn.Module):
     "Adapter: reenact.Generator called on a batch dict {'source', 'source_coeffs', 'driving_coeffs'} -> dict of its outputs."
     def __init__(self, generator: nn.Module):
@@ -163,13 +167,14 @@ class MeshGenerator(nn.Module):
         return {k: v for k, v in vars(self.generator(batch['source'], batch['source_coeffs'], batch['driving_coeffs'])).items()
                 if isinstance(v, torch.Tensor)}
 
-def make_generator(config: TrainConfig) -> nn.Module:
+def make_generator(config: TrainConfig,
+                   architecture: dict | None = None) -> nn.Module:  # GeneratorConfig fields saved with a checkpoint (None: the preset's)
     "The generator a config names, initialised from config.seed."
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         if config.generator == 'toy': return ToyGenerator(config.size, seed=config.seed)
         from meshreenact.reenact import Generator, GeneratorConfig
-        gcfg = getattr(GeneratorConfig, config.generator)()
+        gcfg = GeneratorConfig(**architecture) if architecture else getattr(GeneratorConfig, config.generator)()
         if gcfg.size != config.size:
             raise ValueError(f"size: the {config.generator!r} generator works at {gcfg.size} px, the config says {config.size}")
         return MeshGenerator(Generator(gcfg))
@@ -182,7 +187,7 @@ def add_coefficients(batch: dict, regressor: Callable | None) -> dict:
             batch[f'{k}_coeffs'] = regressor(batch[k]).vector()
     return batch
 
-# %% ../nbs/10_train.ipynb #482d7fd1
+# %% ../nbs/10_train.ipynb #f1fa718f
 def make_datasets(config: TrainConfig, data) -> tuple:
     "(train, held-out) datasets for data = 'synthetic' | 'toy' | a folder of clips | a Dataset (held out: its first eval_size items)."
     if isinstance(data, Dataset): return data, data
@@ -190,7 +195,8 @@ def make_datasets(config: TrainConfig, data) -> tuple:
         return ToyPairs(config.train_items, config.size, seed=config.seed), ToyPairs(config.eval_size, config.size, seed=config.seed + 10_000)
     if data == 'synthetic':
         from meshreenact.synthetic import SyntheticHeads
-        kw = dict(size=config.size, n_train=config.synthetic_identities, seed=config.seed, cache=cache_dir() / 'synthetic')
+        kw = dict(size=config.size, n_train=config.synthetic_identities, seed=config.seed, meshes=False,
+                  cache=cache_dir() / 'synthetic')
         return SyntheticHeads('train', length=config.train_items, **kw), SyntheticHeads('test', length=config.eval_size, **kw)
     root = Path(data).expanduser()
     if not root.is_dir(): raise FileNotFoundError(f"data: {root} is not a folder (expected 'synthetic' or a folder of clips)")
@@ -266,7 +272,7 @@ def sample_grid(batch: dict, out: dict) -> torch.Tensor:  # (3, B H, 5 W) in [0,
     cols = [src, batch['driving'].float(), out['image'].float().clamp(0, 1), flow.to(src), occ.to(src)]
     return torch.cat([torch.cat(list(c), 1) for c in cols], 2).cpu()
 
-# %% ../nbs/10_train.ipynb #b458fb80
+# %% ../nbs/10_train.ipynb #38dac721
 class TrainingDiverged(RuntimeError):
     "A loss became NaN or infinite; the last good checkpoint is kept."
 
@@ -290,7 +296,7 @@ def sync_logs(terms: dict) -> dict:
 
 def generator_step(generator, critic, batch, opt, scaler, reconstruction, coefficient, weights: LossWeights,
                    step: int, amp: bool) -> tuple:
-    "Eq. 4 for the generator: forward, loss terms, backward, Adam step. Returns (logs, output)."
+    "Eq. 4 for the generator (critic and coefficient None: the warm-up's reconstruction term alone): forward, loss terms, backward, Adam step. Returns (logs, output)."
     device = batch['source'].device
     with torch.autocast(device.type, enabled=amp):
         out = generator(batch)
@@ -299,7 +305,8 @@ def generator_step(generator, critic, batch, opt, scaler, reconstruction, coeffi
             terms = generator_losses(img.float(), batch['driving'], critic, reconstruction, coefficient,
                                      source=batch['source'], weights=weights)
         else:                                           # the same keys on every process, all NaN
-            names = ['rec', 'fm'] + (['coef'] if coefficient is not None else []) + ['adv', 'total']
+            names = ['rec'] + (['fm'] if critic is not None else []) + (['coef'] if coefficient is not None else []) \
+                    + (['adv'] if critic is not None else []) + ['total']
             terms = {k: img.new_tensor(float('nan')) for k in names}
     logs = sync_logs({f'g_{k}': v for k, v in terms.items()})
     check_finite(logs, step, 'generator')
@@ -431,7 +438,7 @@ def truncate_jsonl(path: Path, step: int):
     keep = [l for l in path.read_text().splitlines() if l.strip() and json.loads(l).get('step', 0) <= step]
     tmp = path.with_suffix('.tmp'); tmp.write_text(''.join(l + '\n' for l in keep)); os.replace(tmp, path)
 
-# %% ../nbs/10_train.ipynb #258b0182
+# %% ../nbs/10_train.ipynb #55e0bdb8
 def train(config: TrainConfig | str = 'tiny',        # a TrainConfig or a preset name ('tiny', 'paper', 'toy')
           data='synthetic',                         # 'synthetic', 'toy', a folder of clips, or a Dataset
           run_dir: str | Path = 'runs/train',       # checkpoint.pt, metrics.jsonl, samples/ go here
@@ -477,7 +484,7 @@ def train(config: TrainConfig | str = 'tiny',        # a TrainConfig or a preset
             regressor = load_regressor(device=device)
             if cfg.coefficient: coefficient = CoefficientLoss(regressor).to(device)
         optG = torch.optim.Adam(G.parameters(), cfg.lr, betas=cfg.betas)
-        optD = torch.optim.Adam(D.parameters(), cfg.lr, betas=cfg.betas)
+        optD = torch.optim.Adam(D.parameters(), cfg.adversarial_lr or cfg.lr, betas=cfg.betas)
         amp = cfg.amp and device.type == 'cuda'
         scaler = torch.amp.GradScaler(device.type, enabled=amp)
         step = 0
@@ -502,7 +509,7 @@ def train(config: TrainConfig | str = 'tiny',        # a TrainConfig or a preset
         last_ck = ck_path if ck is not None and resume is True else None
         show = None
         def state():
-            return dict(step=step, config=cfg.to_dict(), model=G.state_dict(), critic=D.state_dict(), opt_model=optG.state_dict(),
+            return dict(step=step, config=cfg.to_dict(), architecture=architecture(G), model=G.state_dict(), critic=D.state_dict(), opt_model=optG.state_dict(),
                         opt_critic=optD.state_dict(), scaler=scaler.state_dict(), rng=rng_state())
         def checkpoint():
             nonlocal last_ck
@@ -535,8 +542,12 @@ def train(config: TrainConfig | str = 'tiny',        # a TrainConfig or a preset
                                     generator=torch.Generator().manual_seed(cfg.seed * 7919 + epoch))
                 for batch in loader:
                     batch = add_coefficients(to_device(batch, device), regressor)
-                    logs, out = generator_step(Gp, D, batch, optG, scaler, reconstruction, coefficient, weights, step, amp)
-                    logs.update(critic_step(D, batch, out['image'], optD, scaler, weights.gp, step, cfg.seed, amp))
+                    adversarial = step >= cfg.warmup            # the critic joins after the warm-up
+                    for g in optG.param_groups: g['lr'] = (cfg.adversarial_lr or cfg.lr) if adversarial else cfg.lr
+                    logs, out = generator_step(Gp, D if adversarial else None, batch, optG, scaler, reconstruction,
+                                               coefficient if adversarial else None,
+                                               weights, step, amp)
+                    if adversarial: logs.update(critic_step(D, batch, out['image'], optD, scaler, weights.gp, step, cfg.seed, amp))
                     scaler.update()
                     step += 1
                     bar.update(1); bar.set_postfix({k[2:] if k.startswith('g_') else k: f'{v:.3g}' for k, v in logs.items()
@@ -564,7 +575,7 @@ def train(config: TrainConfig | str = 'tiny',        # a TrainConfig or a preset
     finally:
         if created: dist.destroy_process_group()
 
-# %% ../nbs/10_train.ipynb #9d6da9ac
+# %% ../nbs/10_train.ipynb #f5afe398
 def add_train_arguments(p):
     "The options of `meshreenact train` on an argparse parser."
     p.add_argument('--config', default='tiny', choices=('tiny', 'paper', 'toy'), help='preset (default: tiny)')
@@ -576,6 +587,7 @@ def add_train_arguments(p):
     p.add_argument('--seed', type=int, default=None)
     p.add_argument('--no-resume', action='store_true', help='start afresh even if RUN_DIR holds a checkpoint')
     p.add_argument('--no-progress', action='store_true', help='no progress bar')
+    p.add_argument('--export', default=None, metavar='PATH', help='when done, also write the generator alone to PATH (as data_samples/generator64.pt)')
     return p
 
 def cmd_train(args) -> int:
@@ -591,17 +603,76 @@ def cmd_train(args) -> int:
     if os.environ.get('RANK', '0') == '0':
         print(f"{'interrupted' if res.interrupted else 'done'} at step {res.step}; checkpoint {res.checkpoint}")
         for k, v in res.metrics.items(): print(f"  {k:22s} {v:.4f}")
+        if getattr(args, 'export', None) and not res.interrupted:
+            print(f"exported the generator to {export_generator(res.checkpoint, args.export)}")
     return 130 if res.interrupted else 0
+
+def architecture(generator: nn.Module) -> dict:
+    "The GeneratorConfig of a MeshGenerator as plain values ({} for other generators): saved so a checkpoint outlives preset changes."
+    cfg = getattr(getattr(generator, 'generator', None), 'config', None)
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cfg).items()} if cfg is not None else {}
 
 def export_generator(checkpoint: str | Path, out: str | Path) -> Path:
     "Write the generator's weights, config and step alone (no critic, optimisers or RNG: a few MB, for the demo)."
     ck = load_checkpoint(checkpoint)
-    return save_checkpoint(out, {'format': GENERATOR_FORMAT, 'step': ck['step'], 'config': ck['config'], 'model': ck['model']})
+    return save_checkpoint(out, {'format': GENERATOR_FORMAT, 'step': ck['step'], 'config': ck['config'],
+                                 'architecture': ck.get('architecture', {}), 'model': ck['model']})
 
-def load_trained_generator(path: str | Path, device=None) -> tuple:
+GENERATOR_FILE = 'generator64.pt'
+
+def default_generator_path() -> Path:
+    "The tiny generator committed with the project: data_samples/generator64.pt (a `meshreenact train --config tiny` run, exported)."
+    from meshreenact.regress import default_regressor_path
+    return default_regressor_path().parent / GENERATOR_FILE
+
+def load_trained_generator(path: str | Path | None = None,   # default: default_generator_path()
+                           device=None) -> tuple:
     "(generator in eval mode, TrainConfig) from a training checkpoint or an exported generator (read with weights_only)."
+    path = Path(path) if path is not None else default_generator_path()
     ck = load_checkpoint(path, formats=(CHECKPOINT_FORMAT, GENERATOR_FORMAT))
     cfg = TrainConfig.from_dict(ck['config'])
-    G = make_generator(cfg)
-    G.load_state_dict(ck['model'])
+    arch = ck.get('architecture') or None
+    G = make_generator(cfg, {k: tuple(v) if isinstance(v, list) else v for k, v in arch.items()} if arch else None)
+    try: G.load_state_dict(ck['model'])
+    except RuntimeError as e:
+        raise ValueError(f"{path}: its weights do not fit the {cfg.generator!r} generator ({str(e).splitlines()[0]}; "
+                         f"{str(e).splitlines()[1].strip() if len(str(e).splitlines()) > 1 else ''})") from None
     return G.eval().to(device if device is not None else 'cpu'), cfg
+
+# %% ../nbs/10_train.ipynb #30bf0ce5
+RECONSTRUCTION_CANDIDATES = ('l1-ssim', 'l1', 'vgg-random', 'regressor')
+
+def compare_reconstruction_losses(kinds=RECONSTRUCTION_CANDIDATES,  # losses.make_reconstruction_loss kinds
+                                  steps: int | None = None,         # default: the tiny preset's warm-up
+                                  data='synthetic', run_root: str | Path = 'runs/reconstruction', device=None,
+                                  progress: bool = True, **changes) -> dict:  # changes: to TrainConfig.tiny
+    "Train the tiny warm-up once per reconstruction loss; {kind: held-out metrics + 'seconds', 'steps'}."
+    steps = steps if steps is not None else TrainConfig.tiny(**changes).warmup
+    out = {}
+    for kind in kinds:
+        cfg = TrainConfig.tiny(**{**changes, **dict(reconstruction=kind, steps=steps, warmup=steps, eval_every=steps,
+                                                     sample_every=steps, checkpoint_every=steps)})
+        t0 = time.time()
+        res = train(cfg, data, Path(run_root) / kind, device, resume=False, progress=progress)
+        out[kind] = {**res.metrics, 'seconds': round(time.time() - t0, 1), 'steps': res.step}
+    return out
+
+def comparison_figure(results: dict, title: str = ''):
+    "Held-out PSNR and SSIM per reconstruction loss (bars), with the source image and the mesh-flow warp as lines."
+    import matplotlib.pyplot as plt
+    kinds = list(results)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    for ax, met in zip(axes, ('psnr', 'ssim')):
+        for k, (kind_, off) in enumerate((('self', -0.2), ('cross', 0.2))):
+            vals = [results[c].get(f'{kind_}_{met}', float('nan')) for c in kinds]
+            ax.bar(np.arange(len(kinds)) + off, vals, 0.4, label=f'{kind_}-reenactment', color=('tab:blue', 'tab:orange')[k])
+            r = results[kinds[0]]
+            if f'{kind_}_warp_{met}' in r:
+                ax.axhline(r[f'{kind_}_warp_{met}'], ls='--', c=('tab:blue', 'tab:orange')[k], lw=1, label=f'mesh warp ({kind_})')
+                ax.axhline(r[f'{kind_}_source_{met}'], ls=':', c=('tab:blue', 'tab:orange')[k], lw=1, label=f'source image ({kind_})')
+        lo = min(min(r.get(f'self_source_{met}', 1e9), r.get(f'cross_source_{met}', 1e9)) for r in results.values())
+        ax.set_ylim(lo * 0.95, None); ax.set_xticks(range(len(kinds)), kinds); ax.set_title(f'held-out {met.upper()}', fontsize=10)
+    axes[1].legend(fontsize=7, loc='lower right')
+    if title: fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
