@@ -639,7 +639,7 @@ def load_trained_generator(path: str | Path | None = None,   # default: default_
                          f"{str(e).splitlines()[1].strip() if len(str(e).splitlines()) > 1 else ''})") from None
     return G.eval().to(device if device is not None else 'cpu'), cfg
 
-# %% ../nbs/10_train.ipynb #30bf0ce5
+# %% ../nbs/10_train.ipynb #7d350492
 RECONSTRUCTION_CANDIDATES = ('l1-ssim', 'l1', 'vgg-random', 'regressor')
 
 def compare_reconstruction_losses(kinds=RECONSTRUCTION_CANDIDATES,  # losses.make_reconstruction_loss kinds
@@ -661,7 +661,7 @@ def comparison_figure(results: dict, title: str = ''):
     "Held-out PSNR and SSIM per reconstruction loss (bars), with the source image and the mesh-flow warp as lines."
     import matplotlib.pyplot as plt
     kinds = list(results)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.2))
     for ax, met in zip(axes, ('psnr', 'ssim')):
         for k, (kind_, off) in enumerate((('self', -0.2), ('cross', 0.2))):
             vals = [results[c].get(f'{kind_}_{met}', float('nan')) for c in kinds]
@@ -672,7 +672,7 @@ def comparison_figure(results: dict, title: str = ''):
                 ax.axhline(r[f'{kind_}_source_{met}'], ls=':', c=('tab:blue', 'tab:orange')[k], lw=1, label=f'source image ({kind_})')
         lo = min(min(r.get(f'self_source_{met}', 1e9), r.get(f'cross_source_{met}', 1e9)) for r in results.values())
         ax.set_ylim(lo * 0.95, None); ax.set_xticks(range(len(kinds)), kinds); ax.set_title(f'held-out {met.upper()}', fontsize=10)
-    axes[1].legend(fontsize=7, loc='lower right')
+    axes[1].legend(fontsize=7, loc='center left', bbox_to_anchor=(1.02, 0.5))
     if title: fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
