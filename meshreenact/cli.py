@@ -10,7 +10,7 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['cmd_demo', 'cmd_bfm', 'cmd_media', 'cmd_fit', 'build_parser', 'main']
 
-# %% ../nbs/13_cli.ipynb #4a2da414
+# %% ../nbs/13_cli.ipynb #40211bfc
 def _save_figure(fig, path: Path) -> Path:
     "Write a matplotlib figure atomically (a file is whole or absent)."
     import matplotlib.pyplot as plt
@@ -39,15 +39,6 @@ def _describe_fit(fit) -> str:
     return (f"landmark residual {fit.residual_px:.2f} px; yaw {deg(p['yaw']):+.1f}, pitch {deg(p['pitch']):+.1f}, "
             f"roll {deg(p['roll']):+.1f} degrees; detect {1000 * fit.seconds['detect']:.0f} ms, fit {1000 * fit.seconds['fit']:.0f} ms")
 
-def _metrics_table(m: dict) -> str:
-    "The held-out table of train.evaluate: generator vs the source image vs the training-free warp."
-    rows = [f"{'':18s}{'generator':>11s}{'source':>9s}{'mesh warp':>11s}"]
-    for kind in ('self', 'cross'):
-        for met in ('psnr', 'ssim'):
-            if f'{kind}_{met}' in m:
-                rows.append(f"{kind + ' ' + met.upper():18s}{m[f'{kind}_{met}']:11.3f}{m[f'{kind}_source_{met}']:9.3f}{m[f'{kind}_warp_{met}']:11.3f}")
-    return '\n'.join(rows)
-
 def cmd_demo(args) -> int:
     "The main job: the trained tiny generator reenacts held-out synthetic people and real photos (Fig. 9-style grids beside the training-free mesh-flow warp) and prints the metrics; also the identity-exclusion figure of §3.1 and a fitted photo."
     import matplotlib; matplotlib.use('Agg')
@@ -56,8 +47,9 @@ def cmd_demo(args) -> int:
     from meshreenact.morphable import load_bfm, identity_exclusion_figure
     from meshreenact.regress import fit_photo
     from meshreenact.video import sample_media
-    from meshreenact.train import load_trained_generator, default_generator_path, make_datasets, evaluate
-    from meshreenact.apps import synthetic_faces, real_faces, clip_faces, reenact_all, reenactment_figure, grid_scores
+    from meshreenact.train import load_trained_generator, default_generator_path, make_datasets, evaluate, metrics_table
+    from meshreenact.apps import (synthetic_faces, real_faces, clip_faces, reenact_all, reenactment_figure, grid_scores,
+                                  clip_self_reenactment)
     t0 = time.time()
     model = load_bfm()
     out = Path(args.out)
@@ -69,7 +61,7 @@ def cmd_demo(args) -> int:
     # 1. held-out synthetic people: the metrics, and a cross-identity grid with its ground truth
     _, held = make_datasets(replace(cfg, eval_size=args.pairs), 'synthetic')
     m = evaluate(G, held, 'cpu', 16, args.pairs)
-    print(f"held-out synthetic pairs ({args.pairs}, identities never seen in training):\n{_metrics_table(m)}")
+    print(f"held-out synthetic pairs ({args.pairs}, identities never seen in training):\n{metrics_table(m)}")
     faces = synthetic_faces(held, 4, 5)
     res = reenact_all(G, faces['sources'], faces['source_coeffs'], faces['drivers'], faces['driver_coeffs'], model=model)
     fig = reenactment_figure(faces['sources'], faces['drivers'],
@@ -89,10 +81,7 @@ def cmd_demo(args) -> int:
                              'real photos (sample media) driven by frames of a real clip')
     path = _save_figure(fig, out / 'reenact_real.png')
     print(f"wrote {path} (photos: {', '.join(photos['names'])}; landmark fits {photos['residual_px'].mean():.2f} px)")
-    selfr = reenact_all(G, clip['images'][:1], clip['coeffs'][:1], clip['images'][1:], clip['coeffs'][1:], model=model)
-    target = clip['images'][None, 1:]
-    s = {'generator': grid_scores(selfr['output'], target), 'source': grid_scores(clip['images'][:1, None].expand_as(target), target),
-         'warp': grid_scores(selfr['warp'], target)}
+    s = clip_self_reenactment(G, clip, model)
     print(f"real clip self-reenactment ({len(clip['images']) - 1} frames driven from the first): PSNR / SSIM " +
           ', '.join(f"{k} {v['psnr']:.2f} / {v['ssim']:.3f}" for k, v in s.items()))
     # 3. the mesh side: identity exclusion (§3.1) and the morphable model fitted to a photo

@@ -24,11 +24,12 @@ from .losses import (LossWeights, ADAM_LR, ADAM_BETAS, Discriminator, make_recon
 __all__ = ['RUNTIME_FIELDS', 'CHECKPOINT_FORMAT', 'CHECKPOINT_FILE', 'GENERATOR_FORMAT', 'GENERATOR_FILE',
            'RECONSTRUCTION_CANDIDATES', 'TrainConfig', 'blob_image', 'ToyPairs', 'ToyGenerator', 'MeshGenerator',
            'make_generator', 'add_coefficients', 'make_datasets', 'epoch_batches', 'psnr', 'cross_batch', 'to_device',
-           'evaluate', 'flow_colours', 'sample_grid', 'TrainingDiverged', 'world', 'mean_over_processes',
-           'check_finite', 'sync_logs', 'generator_step', 'critic_step', 'rng_state', 'set_rng_state', 'cpu_state',
-           'save_checkpoint', 'load_checkpoint', 'TrainResult', 'setup_distributed', 'ignore_sigint', 'append_jsonl',
-           'truncate_jsonl', 'train', 'add_train_arguments', 'cmd_train', 'architecture', 'export_generator',
-           'default_generator_path', 'load_trained_generator', 'compare_reconstruction_losses', 'comparison_figure']
+           'evaluate', 'metrics_table', 'flow_colours', 'sample_grid', 'TrainingDiverged', 'world',
+           'mean_over_processes', 'check_finite', 'sync_logs', 'generator_step', 'critic_step', 'rng_state',
+           'set_rng_state', 'cpu_state', 'save_checkpoint', 'load_checkpoint', 'TrainResult', 'setup_distributed',
+           'ignore_sigint', 'append_jsonl', 'truncate_jsonl', 'train', 'add_train_arguments', 'cmd_train',
+           'architecture', 'export_generator', 'default_generator_path', 'load_trained_generator',
+           'compare_reconstruction_losses', 'comparison_figure']
 
 # %% ../nbs/10_train.ipynb #a4f122bc
 RUNTIME_FIELDS = ('steps', 'workers', 'amp', 'log_every', 'sample_every', 'checkpoint_every', 'eval_every', 'eval_size')
@@ -226,7 +227,7 @@ def cross_batch(batch: dict) -> dict | None:
     return {**batch, 'driving': batch['cross_driving'], 'driving_coeffs': batch['cross_driving_coeffs'],
             'target': batch['cross_target'], 'flow': batch['cross_flow']}
 
-# %% ../nbs/10_train.ipynb #7d07e760
+# %% ../nbs/10_train.ipynb #b0bb10d3
 def to_device(batch: dict, device) -> dict:
     "Move the tensors of a batch to `device` (other values stay as they are)."
     return {k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
@@ -253,6 +254,16 @@ def evaluate(generator: nn.Module, dataset: Dataset, device, batch_size: int = 8
                 if 'flow' in b: add(f'{name}_warp', warp(b['source'], b['flow']), target)
     finally: generator.train(was)
     return {k: float(torch.cat(v).mean()) for k, v in acc.items()}
+
+def metrics_table(m: dict) -> str:
+    "The metrics of `evaluate` as a table: rows self/cross PSNR/SSIM, columns the generator, the source image, the warp."
+    rows = [f"{'':18s}{'generator':>11s}{'source':>9s}{'mesh warp':>11s}"]
+    for kind in ('self', 'cross'):
+        for met in ('psnr', 'ssim'):
+            if f'{kind}_{met}' in m:
+                rows.append(f"{kind + ' ' + met.upper():18s}{m[f'{kind}_{met}']:11.3f}{m.get(f'{kind}_source_{met}', float('nan')):9.3f}"
+                            f"{m.get(f'{kind}_warp_{met}', float('nan')):11.3f}")
+    return '\n'.join(rows)
 
 # %% ../nbs/10_train.ipynb #3e2f91b8
 def flow_colours(flow: torch.Tensor) -> torch.Tensor:  # (B, H, W, 2) -> (B, 3, H, W)
