@@ -8,7 +8,7 @@ import argparse, math, sys, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['cmd_demo', 'cmd_bfm', 'cmd_media', 'cmd_fit', 'build_parser', 'main']
+__all__ = ['cmd_demo', 'cmd_bfm', 'cmd_media', 'cmd_fit', 'build_parser', 'main', 'add_evaluate_command']
 
 # %% ../nbs/13_cli.ipynb #40211bfc
 def _save_figure(fig, path: Path) -> Path:
@@ -144,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser('train', help='train the generator (tiny: this CPU; paper: GPUs, torchrun for several)',
                        description=cmd_train.__doc__)
     add_train_arguments(t); t.set_defaults(func=cmd_train)
+    add_evaluate_command(sub)
     return p
 
 def main(argv=None) -> int:
@@ -156,3 +157,11 @@ def main(argv=None) -> int:
     except (FileNotFoundError, ValueError, AssetError) as e:   # a user's mistake or a missing asset: one clear line
         print(f"meshreenact {args.command}: error: {e}", file=sys.stderr)
         return 1
+
+# %% ../nbs/13_cli.ipynb #e7a1c0df
+def add_evaluate_command(sub):
+    "The `evaluate` subcommand: its arguments and logic live in `meshreenact.evaluate`."
+    from meshreenact.evaluate import add_evaluate_arguments, cmd_evaluate
+    e = sub.add_parser('evaluate', help='score generators beside the source, the driver and the mesh warp: Tables 1-3 of §5',
+                       description=cmd_evaluate.__doc__)
+    add_evaluate_arguments(e); e.set_defaults(func=cmd_evaluate)
