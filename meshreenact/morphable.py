@@ -244,7 +244,8 @@ def mesh_figure(vertices, triangles, intensity=None, title: str = '', colorscale
     "A plotly 3D figure of a mesh (vertices (n,3) in the camera frame, drawn with y up), optionally coloured per vertex."
     import plotly.graph_objects as go
     v = np.asarray(torch.as_tensor(vertices).detach().cpu(), np.float32); f = np.asarray(torch.as_tensor(triangles).cpu())
-    mesh = go.Mesh3d(x=v[:, 0], y=v[:, 2], z=-v[:, 1],   # camera (x, y down, z away) -> plot (x, depth, up): a rotation, not a mirror i=f[:, 0], j=f[:, 1], k=f[:, 2], flatshading=False,
+    mesh = go.Mesh3d(x=v[:, 0], y=v[:, 2], z=-v[:, 1],   # camera (x, y down, z away) -> plot (x, depth, up): a rotation, not a mirror
+                     i=f[:, 0], j=f[:, 1], k=f[:, 2], flatshading=False,
                      intensity=None if intensity is None else np.asarray(intensity, np.float32),
                      colorscale=colorscale, cmid=cmid, color='lightgray' if intensity is None else None,
                      lighting=dict(ambient=0.45, diffuse=0.7, specular=0.1), showscale=intensity is not None)
