@@ -13,12 +13,10 @@ import torch.nn as nn
 from .core import warp, check_tensor
 from .morphable import MorphableModel, Coeffs, identity_excluded, pose_from_params, params_from_pose
 from .render import mesh_flow
-from .losses import ssim
-from .train import psnr
+
 
 # %% auto #0
-__all__ = ['mesh_warp', 'reenact_all', 'synthetic_faces', 'real_faces', 'clip_faces', 'clip_self_reenactment', 'grid_scores',
-           'reenactment_figure']
+__all__ = ['mesh_warp', 'reenact_all', 'synthetic_faces', 'real_faces', 'clip_faces', 'reenactment_figure']
 
 # %% ../nbs/11_apps.ipynb #c962ff89
 def mesh_warp(model: MorphableModel,
@@ -128,29 +126,7 @@ def clip_faces(model: MorphableModel,
     return dict(images=resize_images(imgs, size), coeffs=fit.coeffs.vector().cpu(), indices=torch.as_tensor(clip.indices),
                 residual_px=fit.residual_px[0].cpu())
 
-# %% ../nbs/11_apps.ipynb #663baecc
-def clip_self_reenactment(generator: nn.Module,
-                          clip: dict,                   # `clip_faces` output: 'images' (T, 3, S, S), 'coeffs' (T, 62)
-                          model: MorphableModel) -> dict:  # {'generator' | 'source' | 'warp': {'psnr', 'ssim'}}
-    "Frame 0 driven by frames 1..T-1, scored against those frames: the generator, the unmoved frame 0 and the warp."
-    if len(clip['images']) < 2: raise ValueError(f"clip: needs at least 2 frames, got {len(clip['images'])}")
-    res = reenact_all(generator, clip['images'][:1], clip['coeffs'][:1], clip['images'][1:], clip['coeffs'][1:], model=model)
-    target = clip['images'][None, 1:]
-    return {'generator': grid_scores(res['output'], target), 'source': grid_scores(clip['images'][:1, None].expand_as(target), target),
-            'warp': grid_scores(res['warp'], target)}
-
 # %% ../nbs/11_apps.ipynb #3419c6f4
-def grid_scores(images: torch.Tensor,    # (N, M, 3, S, S) reenacted (or reference) images
-                targets: torch.Tensor,   # (N, M, 3, S, S) ground truth
-                skip_diagonal: bool = False,  # leave out cells (i, i): e.g. a source driven by its own frame
-               ) -> dict:                # 'psnr', 'ssim': means over the cells scored
-    "Mean PSNR (dB) and SSIM over the cells of a grid."
-    N, M = images.shape[:2]
-    keep = torch.ones(N, M, dtype=torch.bool)
-    if skip_diagonal: keep.fill_diagonal_(False)
-    a, b = images[keep].float(), targets[keep].float()
-    return {'psnr': float(psnr(a, b).mean()), 'ssim': float(ssim(a, b).mean())}
-
 def reenactment_figure(sources: torch.Tensor,  # (N, 3, S, S)
                        drivers: torch.Tensor,  # (M, 3, S, S)
                        panels: dict,           # title -> (N, M, 3, S, S): e.g. generator, warp, ground truth

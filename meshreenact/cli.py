@@ -51,9 +51,9 @@ def cmd_demo(args) -> int:
     from meshreenact.morphable import load_bfm, identity_exclusion_figure
     from meshreenact.regress import fit_photo
     from meshreenact.video import sample_media
-    from meshreenact.train import load_trained_generator, default_generator_path, make_datasets, evaluate, metrics_table
-    from meshreenact.apps import (synthetic_faces, real_faces, clip_faces, reenact_all, reenactment_figure, grid_scores,
-                                  clip_self_reenactment)
+    from meshreenact.train import load_trained_generator, default_generator_path, make_datasets
+    from meshreenact.apps import synthetic_faces, real_faces, clip_faces, reenact_all, reenactment_figure
+    from meshreenact.evaluate import evaluate, metrics_table, grid_scores, clip_self_reenactment
     t0 = time.time()
     model = load_bfm()
     out = Path(args.out)

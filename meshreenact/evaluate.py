@@ -16,18 +16,85 @@ import torch.nn.functional as F
 
 from .morphable import MorphableModel, Coeffs
 from .losses import ssim
-from .train import psnr
+from .core import warp
+from .apps import reenact_all
+from .train import add_coefficients, to_device, cross_batch
+from torch.utils.data import Dataset
 
 # %% auto #0
 __all__ = ['READ_SIZE', 'REAL_CLIPS', 'REAL_PHOTOS', 'SAME_PERSON', 'TUNE', 'FACIAL_STATES', 'STATE_SIGNS', 'AUCON_THRESHOLDS',
            'System', 'MIN_PAIRS', 'SEED_SUFFIX', 'METRICS', 'BENCHMARK_TITLES', 'COLUMNS', 'TABLES', 'BUILT_INS',
-           'CLAIMS', 'LOWER_IS_BETTER', 'upsample', 'face_descriptor_model', 'face_descriptor', 'FaceReadings',
-           'read_faces', 'cosine_similarity', 'csim', 'media_faces', 'pose_errors', 'prmse', 'state_ratios',
-           'two_means_threshold', 'facial_states', 'aucon', 'expression_error', 'tune_images', 'tune_thresholds',
-           'source_system', 'driver_system', 'warp_system', 'generator_system', 'load_system', 'Pairs',
-           'synthetic_pairs', 'real_pairs', 'score_pairs', 'summarize', 'run_systems', 'seed_groups', 'group_scores',
-           'table_rows', 'markdown_table', 'csv_table', 'make_tables', 'claim_verdict', 'claim_verdicts',
-           'parse_generators', 'evaluate_systems', 'write_run', 'add_evaluate_arguments', 'cmd_evaluate']
+           'CLAIMS', 'LOWER_IS_BETTER', 'psnr', 'grid_scores', 'evaluate', 'metrics_table', 'clip_self_reenactment',
+           'upsample', 'face_descriptor_model', 'face_descriptor', 'FaceReadings', 'read_faces', 'cosine_similarity',
+           'csim', 'media_faces', 'pose_errors', 'prmse', 'state_ratios', 'two_means_threshold', 'facial_states',
+           'aucon', 'expression_error', 'tune_images', 'tune_thresholds', 'source_system', 'driver_system',
+           'warp_system', 'generator_system', 'load_system', 'Pairs', 'synthetic_pairs', 'real_pairs', 'score_pairs',
+           'summarize', 'run_systems', 'seed_groups', 'group_scores', 'table_rows', 'markdown_table', 'csv_table',
+           'make_tables', 'claim_verdict', 'claim_verdicts', 'parse_generators', 'evaluate_systems', 'finite_or_none',
+           'write_run', 'add_evaluate_arguments', 'cmd_evaluate']
+
+# %% ../nbs/12_evaluate.ipynb #e6d79840
+def psnr(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:  # (B, C, H, W) x2 -> (B,)
+    "Peak signal-to-noise ratio per image, in dB."
+    mse = (x.float() - y.float()).pow(2).flatten(1).mean(1)
+    return 10 * torch.log10(data_range ** 2 / mse.clamp_min(1e-12))
+
+# %% ../nbs/12_evaluate.ipynb #f3c543ad
+def grid_scores(images: torch.Tensor,    # (N, M, 3, S, S) reenacted (or reference) images
+                targets: torch.Tensor,   # (N, M, 3, S, S) ground truth
+                skip_diagonal: bool = False,  # leave out cells (i, i): e.g. a source driven by its own frame
+               ) -> dict:                # 'psnr', 'ssim': means over the cells scored
+    "Mean PSNR (dB) and SSIM over the cells of a grid."
+    N, M = images.shape[:2]
+    keep = torch.ones(N, M, dtype=torch.bool)
+    if skip_diagonal: keep.fill_diagonal_(False)
+    a, b = images[keep].float(), targets[keep].float()
+    return {'psnr': float(psnr(a, b).mean()), 'ssim': float(ssim(a, b).mean())}
+
+# %% ../nbs/12_evaluate.ipynb #822bc13e
+@torch.no_grad()
+def evaluate(generator: nn.Module, dataset: Dataset, device, batch_size: int = 8, n: int | None = None,
+             regressor: Callable | None = None) -> dict:
+    "Mean PSNR / SSIM on the first n held-out pairs: the generator ('self_*', 'cross_*') and the references ('source_*', 'warp_*')."
+    was = generator.training; generator.eval()
+    n = min(len(dataset), n or len(dataset)); acc = {}
+    def add(name, pred, target):
+        for m, f in (('psnr', psnr), ('ssim', lambda a, b: ssim(a.float(), b.float()))):
+            acc.setdefault(f'{name}_{m}', []).append(f(pred, target).cpu())
+    try:
+        for i in range(0, n, batch_size):
+            idx = list(range(i, min(n, i + batch_size)))
+            items = dataset.__getitems__(idx) if hasattr(dataset, '__getitems__') else [dataset[j] for j in idx]
+            batch = add_coefficients(to_device(torch.utils.data.default_collate(items), device), regressor)
+            for name, b in (('self', batch), ('cross', cross_batch(batch))):
+                if b is None: continue
+                target = b.get('target', b['driving'])
+                add(name, generator(b)['image'], target)
+                add(f'{name}_source', b['source'], target)
+                if 'flow' in b: add(f'{name}_warp', warp(b['source'], b['flow']), target)
+    finally: generator.train(was)
+    return {k: float(torch.cat(v).mean()) for k, v in acc.items()}
+
+def metrics_table(m: dict) -> str:
+    "The metrics of `evaluate` as a table: rows self/cross PSNR/SSIM, columns the generator, the source image, the warp."
+    rows = [f"{'':18s}{'generator':>11s}{'source':>9s}{'mesh warp':>11s}"]
+    for kind in ('self', 'cross'):
+        for met in ('psnr', 'ssim'):
+            if f'{kind}_{met}' in m:
+                rows.append(f"{kind + ' ' + met.upper():18s}{m[f'{kind}_{met}']:11.3f}{m.get(f'{kind}_source_{met}', float('nan')):9.3f}"
+                            f"{m.get(f'{kind}_warp_{met}', float('nan')):11.3f}")
+    return '\n'.join(rows)
+
+# %% ../nbs/12_evaluate.ipynb #e3a93fa8
+def clip_self_reenactment(generator: nn.Module,
+                          clip: dict,                   # `clip_faces` output: 'images' (T, 3, S, S), 'coeffs' (T, 62)
+                          model: MorphableModel) -> dict:  # {'generator' | 'source' | 'warp': {'psnr', 'ssim'}}
+    "Frame 0 driven by frames 1..T-1, scored against those frames: the generator, the unmoved frame 0 and the warp."
+    if len(clip['images']) < 2: raise ValueError(f"clip: needs at least 2 frames, got {len(clip['images'])}")
+    res = reenact_all(generator, clip['images'][:1], clip['coeffs'][:1], clip['images'][1:], clip['coeffs'][1:], model=model)
+    target = clip['images'][None, 1:]
+    return {'generator': grid_scores(res['output'], target), 'source': grid_scores(clip['images'][:1, None].expand_as(target), target),
+            'warp': grid_scores(res['warp'], target)}
 
 # %% ../nbs/12_evaluate.ipynb #35a22cb6
 READ_SIZE = 256   # px: every image is upsampled (bicubic) to this side before dlib reads it
@@ -251,7 +318,8 @@ def generator_system(generator: nn.Module, batch_size: int = 16) -> System:
 # %% ../nbs/12_evaluate.ipynb #d27b573d
 def load_system(path: str | Path) -> tuple:  # (System, info dict)
     "A training checkpoint or exported generator as a System, through train.load_trained_generator; one clear ValueError otherwise."
-    from meshreenact.train import load_trained_generator, load_checkpoint, CHECKPOINT_FORMAT, GENERATOR_FORMAT
+    from meshreenact.train import load_trained_generator
+    from meshreenact.checkpoint import load_checkpoint, CHECKPOINT_FORMAT, GENERATOR_FORMAT
     path = Path(path)
     ck = load_checkpoint(path, formats=(CHECKPOINT_FORMAT, GENERATOR_FORMAT))    # FileNotFoundError / ValueError name the file
     kind = ck.get('config', {}).get('generator') if isinstance(ck.get('config'), dict) else None
@@ -413,7 +481,8 @@ BUILT_INS = ('source', 'driver', 'warp')
 def _fmt(m: str, v) -> str:
     if v is None: return ''
     mean, sd, n = v
-    if not math.isfinite(mean): return 'n/a'
+    if mean is None or not math.isfinite(mean): return 'n/a'
+    sd = 0.0 if sd is None else sd
     f = {'psnr': '{:.2f}', 'prmse': '{:.2f}', 'exp_error': '{:.2f}', 'ms_per_frame': '{:.1f}', 'no_face': '{:.0%}'}.get(m, '{:.3f}')
     return f.format(mean) + (f" ± {f.format(sd)}" if n > 1 else '')
 
@@ -470,11 +539,12 @@ def claim_verdict(grouped: dict,            # results['groups_scores']
     """'supported' when every step of `order` is better in the mean by more than the two seed spreads together,
     'within spread' when the order holds only in the means, 'not supported' when it fails, 'missing' without the systems."""
     d = grouped.get(bench, {})
-    missing = [n for n in order if n not in d or metric not in d[n]]
+    missing = [n for n in order if n not in d or metric not in d[n] or d[n][metric][0] is None or not math.isfinite(d[n][metric][0])]
     if missing: return 'missing', f"{bench}: no {metric} for {', '.join(missing)}"
     v = [d[n][metric] for n in order]
     sign = -1 if metric in LOWER_IS_BETTER else 1
     steps = [sign * (a[0] - b[0]) for a, b in zip(v, v[1:])]
+    v = [(m[0], m[1] or 0.0, m[2]) for m in v]
     detail = ' > '.join(f"{n} {m[0]:.3f}" + (f"±{m[1]:.3f}" if m[2] > 1 else '') for n, m in zip(order, v))
     if any(s <= 0 for s in steps): return 'not supported', detail
     if min(m[2] for m in v) < 2: return 'holds (one seed: no spread)', detail
@@ -530,6 +600,15 @@ def evaluate_systems(generators: dict | None = None,   # name -> checkpoint path
     return res
 
 # %% ../nbs/12_evaluate.ipynb #ae94d77a
+def finite_or_none(x):
+    "A copy of nested dicts/lists/tuples with NaN and inf as None (null in strict JSON) and tensors as lists."
+    if isinstance(x, dict): return {k: finite_or_none(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)): return [finite_or_none(v) for v in x]
+    if isinstance(x, torch.Tensor): return finite_or_none(x.tolist())
+    if isinstance(x, (float, np.floating)): return float(x) if math.isfinite(x) else None
+    if isinstance(x, np.integer): return int(x)
+    return x
+
 def write_run(results: dict, out: str | Path) -> Path:
     "Write tables1-3 (.md, .csv) and results.json into `out` atomically: all into a hidden temporary folder, renamed at the end."
     out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
@@ -539,7 +618,7 @@ def write_run(results: dict, out: str | Path) -> Path:
         for k, t in tables.items():
             (tmp / f'{k}.md').write_text(t['markdown'] + '\n'); (tmp / f'{k}.csv').write_text(t['csv'])
         (tmp / 'tables.md').write_text('\n\n'.join(t['markdown'] for t in tables.values()) + '\n')
-        (tmp / 'results.json').write_text(json.dumps(results, indent=1, default=float))
+        (tmp / 'results.json').write_text(json.dumps(finite_or_none(results), indent=1, allow_nan=False))
         old = None
         if out.exists():
             old = out.with_name(f'.{out.name}.old-{os.getpid()}'); os.replace(out, old)

@@ -28,11 +28,11 @@ from .regress import load_regressor
 
 # %% auto #0
 __all__ = ['RUNTIME_FIELDS', 'GENERATOR_FILE', 'TrainConfig', 'blob_image', 'ToyPairs', 'ToyGenerator', 'MeshGenerator',
-           'make_generator', 'add_coefficients', 'make_datasets', 'epoch_batches', 'psnr', 'cross_batch', 'to_device',
-           'evaluate', 'metrics_table', 'flow_colours', 'sample_grid', 'TrainingDiverged', 'check_finite', 'sync_logs',
-           'generator_step', 'critic_step', 'TrainResult', 'load_training_checkpoint', 'write_checkpoint',
-           'sample_pairs', 'save_samples', 'evaluate_and_log', 'append_jsonl', 'truncate_jsonl', 'train',
-           'architecture', 'export_generator', 'default_generator_path', 'load_trained_generator']
+           'make_generator', 'add_coefficients', 'make_datasets', 'epoch_batches', 'cross_batch', 'to_device',
+           'flow_colours', 'sample_grid', 'TrainingDiverged', 'check_finite', 'sync_logs', 'generator_step',
+           'critic_step', 'TrainResult', 'load_training_checkpoint', 'write_checkpoint', 'sample_pairs', 'save_samples',
+           'evaluate_and_log', 'append_jsonl', 'truncate_jsonl', 'train', 'architecture', 'export_generator',
+           'default_generator_path', 'load_trained_generator']
 
 # %% ../nbs/10_train.ipynb #a4f122bc
 RUNTIME_FIELDS = ('steps', 'workers', 'amp', 'log_every', 'sample_every', 'checkpoint_every', 'eval_every', 'eval_size')
@@ -219,11 +219,6 @@ def epoch_batches(n: int, batch_size: int, epoch: int, seed: int, rank: int = 0,
     return [idx[i:i + batch_size] for i in range(0, len(idx) - batch_size + 1, batch_size)]
 
 # %% ../nbs/10_train.ipynb #2a09f8ce
-def psnr(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:  # (B, C, H, W) x2 -> (B,)
-    "Peak signal-to-noise ratio per image, in dB."
-    mse = (x.float() - y.float()).pow(2).flatten(1).mean(1)
-    return 10 * torch.log10(data_range ** 2 / mse.clamp_min(1e-12))
-
 def cross_batch(batch: dict) -> dict | None:
     "The cross-identity version of a synthetic batch (driving = another person, target = the synthetic ground truth), or None."
     if 'cross_target' not in batch: return None
@@ -235,38 +230,6 @@ def to_device(batch: dict, device) -> dict:
     "Move the tensors of a batch to `device` (other values stay as they are)."
     return {k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
 
-@torch.no_grad()
-def evaluate(generator: nn.Module, dataset: Dataset, device, batch_size: int = 8, n: int | None = None,
-             regressor: Callable | None = None) -> dict:
-    "Mean PSNR / SSIM on the first n held-out pairs: the generator ('self_*', 'cross_*') and the references ('source_*', 'warp_*')."
-    was = generator.training; generator.eval()
-    n = min(len(dataset), n or len(dataset)); acc = {}
-    def add(name, pred, target):
-        for m, f in (('psnr', psnr), ('ssim', lambda a, b: ssim(a.float(), b.float()))):
-            acc.setdefault(f'{name}_{m}', []).append(f(pred, target).cpu())
-    try:
-        for i in range(0, n, batch_size):
-            idx = list(range(i, min(n, i + batch_size)))
-            items = dataset.__getitems__(idx) if hasattr(dataset, '__getitems__') else [dataset[j] for j in idx]
-            batch = add_coefficients(to_device(torch.utils.data.default_collate(items), device), regressor)
-            for name, b in (('self', batch), ('cross', cross_batch(batch))):
-                if b is None: continue
-                target = b.get('target', b['driving'])
-                add(name, generator(b)['image'], target)
-                add(f'{name}_source', b['source'], target)
-                if 'flow' in b: add(f'{name}_warp', warp(b['source'], b['flow']), target)
-    finally: generator.train(was)
-    return {k: float(torch.cat(v).mean()) for k, v in acc.items()}
-
-def metrics_table(m: dict) -> str:
-    "The metrics of `evaluate` as a table: rows self/cross PSNR/SSIM, columns the generator, the source image, the warp."
-    rows = [f"{'':18s}{'generator':>11s}{'source':>9s}{'mesh warp':>11s}"]
-    for kind in ('self', 'cross'):
-        for met in ('psnr', 'ssim'):
-            if f'{kind}_{met}' in m:
-                rows.append(f"{kind + ' ' + met.upper():18s}{m[f'{kind}_{met}']:11.3f}{m.get(f'{kind}_source_{met}', float('nan')):9.3f}"
-                            f"{m.get(f'{kind}_warp_{met}', float('nan')):11.3f}")
-    return '\n'.join(rows)
 
 # %% ../nbs/10_train.ipynb #3e2f91b8
 def flow_colours(flow: torch.Tensor) -> torch.Tensor:  # (B, H, W, 2) -> (B, 3, H, W)
@@ -375,6 +338,7 @@ def save_samples(generator: nn.Module, batch: dict, path: Path) -> Path:
 def evaluate_and_log(generator: nn.Module, held: Dataset, device, config: TrainConfig, regressor: Callable | None,
                      log_path: Path, step: int) -> dict:
     "The held-out metrics (evaluate), appended to the metrics log as a {'kind': 'eval'} line."
+    from meshreenact.evaluate import evaluate          # the one forward import: §5's functions (12_evaluate) score training too
     m = evaluate(generator, held, device, config.batch_size, config.eval_size, regressor)
     append_jsonl(log_path, {'step': step, 'kind': 'eval', **m})
     return m
