@@ -14,12 +14,17 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .morphable import MorphableModel, Coeffs
-from .losses import ssim
-from .core import warp
-from .apps import reenact_all
-from .train import add_coefficients, to_device, cross_batch
 from torch.utils.data import Dataset
+from tqdm.auto import tqdm
+
+from .core import warp, tensor_to_image
+from .morphable import MorphableModel, Coeffs, load_bfm
+from .losses import ssim
+from .video import dlib_model_path, detect_faces, sample_media, VIDEO_SUFFIXES, IMAGE_SUFFIXES
+from .regress import fit_landmarks, pose_angles
+from .checkpoint import load_checkpoint, CHECKPOINT_FORMAT, GENERATOR_FORMAT
+from .train import TrainConfig, make_datasets, load_trained_generator, add_coefficients, to_device, cross_batch
+from .apps import reenact_all, mesh_warp, clip_faces, real_faces   # (train imports this module inside train.evaluate_and_log only: no cycle)
 
 # %% auto #0
 __all__ = ['READ_SIZE', 'REAL_CLIPS', 'REAL_PHOTOS', 'SAME_PERSON', 'TUNE', 'FACIAL_STATES', 'STATE_SIGNS', 'AUCON_THRESHOLDS',
@@ -108,7 +113,6 @@ def upsample(images: torch.Tensor, size: int = READ_SIZE) -> torch.Tensor:  # (B
 def face_descriptor_model():
     "dlib's face-recognition ResNet (128-d descriptors, face-recognition-models), loaded once."
     import dlib
-    from meshreenact.video import dlib_model_path
     return dlib.face_recognition_model_v1(str(dlib_model_path('dlib_face_recognition_resnet_model_v1.dat')))
 
 def face_descriptor(arr: np.ndarray,      # (H, W, 3) uint8
@@ -136,7 +140,6 @@ def _image_key(arr: np.ndarray) -> str: return hashlib.sha1(arr.tobytes()).hexdi
 
 def _read_one(arr: np.ndarray) -> tuple:
     "(found, landmarks (68, 2), descriptor (128,)) of the largest face in an (H, W, 3) uint8 image."
-    from meshreenact.video import detect_faces
     faces = detect_faces(arr, upsample=1)
     if not faces: return False, np.full((68, 2), np.nan, np.float32), np.full(128, np.nan, np.float32)
     return True, faces[0].landmarks, face_descriptor(arr, faces[0])
@@ -146,8 +149,6 @@ def read_faces(images: torch.Tensor,          # (B, 3, S, S) in [0, 1]
                cache: dict | None = None,     # image hash -> reading: an image read once per run
                ) -> FaceReadings:
     "Upsample to READ_SIZE, find the largest face (dlib HOG, 68 landmarks), its descriptor, and fit the morphable model to its landmarks."
-    from meshreenact.core import tensor_to_image
-    from meshreenact.regress import fit_landmarks, pose_angles
     arrs = [tensor_to_image(x) for x in upsample(images)]
     cache = {} if cache is None else cache
     rows = []
@@ -187,8 +188,6 @@ def media_faces(model: MorphableModel, size: int = 64,
                 media: str | Path | None = None,   # a folder of photos and clips (None: the sample media)
                 frames: int = 40, step: int = 3) -> dict:  # {'clips': {name: apps.clip_faces dict}, 'photos': apps.real_faces dict}
     "Crop and fit the real faces: every clip (one box, one identity per clip) and every photo."
-    from meshreenact.apps import clip_faces, real_faces
-    from meshreenact.video import sample_media, VIDEO_SUFFIXES, IMAGE_SUFFIXES
     if media is None:
         m = sample_media(verbose=False)
         clips, photos = [m[c] for c in REAL_CLIPS], [m[p] for p in REAL_PHOTOS]
@@ -296,7 +295,6 @@ def driver_system(sources, source_coeffs, drivers, driver_coeffs) -> torch.Tenso
 
 def warp_system(model: MorphableModel) -> System:
     "The training-free mesh-flow warp (apps.mesh_warp): the source warped by the flow from M_s to the identity-excluded M_d."
-    from meshreenact.apps import mesh_warp
     def warp(sources, source_coeffs, drivers, driver_coeffs):
         return mesh_warp(model, sources, Coeffs.from_vector(source_coeffs), Coeffs.from_vector(driver_coeffs))[0]
     return warp
@@ -318,8 +316,6 @@ def generator_system(generator: nn.Module, batch_size: int = 16) -> System:
 # %% ../nbs/12_evaluate.ipynb #d27b573d
 def load_system(path: str | Path) -> tuple:  # (System, info dict)
     "A training checkpoint or exported generator as a System, through train.load_trained_generator; one clear ValueError otherwise."
-    from meshreenact.train import load_trained_generator
-    from meshreenact.checkpoint import load_checkpoint, CHECKPOINT_FORMAT, GENERATOR_FORMAT
     path = Path(path)
     ck = load_checkpoint(path, formats=(CHECKPOINT_FORMAT, GENERATOR_FORMAT))    # FileNotFoundError / ValueError name the file
     kind = ck.get('config', {}).get('generator') if isinstance(ck.get('config'), dict) else None
@@ -356,7 +352,6 @@ def _check_pairs(n: int, available: int, what: str):
 def synthetic_pairs(n: int = 16, size: int = 64, seed: int = 0,
                     identities: int = 1000) -> list:  # training identities: the held-out ones come after them
     "[self, cross] pairs of held-out synthetic identities (SyntheticHeads split 'test', as train.make_datasets): the rendered ground truth for both."
-    from meshreenact.train import TrainConfig, make_datasets
     _, held = make_datasets(TrainConfig.tiny(size=size, eval_size=1000, synthetic_identities=identities), 'synthetic')
     _check_pairs(n, len(held), 'synthetic')
     idx = torch.randperm(len(held), generator=torch.Generator().manual_seed(seed))[:n].tolist()
@@ -422,7 +417,6 @@ def run_systems(systems: dict,          # name -> System
                 benchmarks: list,       # Pairs (None entries are skipped)
                 model: MorphableModel, progress: bool = True) -> dict:  # {'scores': {bench: {system: summary}}, 'per_pair': ..., 'ms': ...}
     "Score every system on the same pairs of every benchmark, timing each system's forward pass (ms per frame)."
-    from tqdm.auto import tqdm
     benchmarks = [b for b in benchmarks if b is not None]
     cache, res = {}, {'scores': {}, 'per_pair': {}, 'labels': {b.key: b.labels for b in benchmarks}}
     bar = tqdm(total=len(benchmarks) * len(systems), desc='evaluate', disable=not progress, dynamic_ncols=True)
@@ -576,7 +570,6 @@ def evaluate_systems(generators: dict | None = None,   # name -> checkpoint path
                      size: int | None = None,         # image side (default: the generators', else 64)
                      model: MorphableModel | None = None, progress: bool = True) -> dict:
     "Load the systems, build the benchmarks and score everything on the same pairs: the results dict the tables are made from."
-    from meshreenact.morphable import load_bfm
     if benchmark not in ('synthetic', 'real', 'all'): raise ValueError(f"benchmark: expected synthetic, real or all, got {benchmark!r}")
     if pairs < MIN_PAIRS: raise ValueError(f"pairs: {pairs} pairs per benchmark is too few (at least {MIN_PAIRS})")
     t0 = time.perf_counter()
