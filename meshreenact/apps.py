@@ -18,7 +18,7 @@ from .train import psnr
 
 # %% auto #0
 __all__ = ['mesh_warp', 'reenact_all', 'synthetic_faces', 'real_faces', 'clip_faces', 'clip_self_reenactment', 'grid_scores',
-           'reenactment_figure']
+           'reenactment_figure', 'interpolate_pose', 'control_coeffs']
 
 # %% ../nbs/11_apps.ipynb #c962ff89
 def mesh_warp(model: MorphableModel,
@@ -179,3 +179,40 @@ def reenactment_figure(sources: torch.Tensor,  # (N, 3, S, S)
     if title: fig.suptitle(title, fontsize=9)
     fig.subplots_adjust(wspace=0.04, hspace=0.04, left=0.01, right=0.99, bottom=0.01, top=0.9 if title else 0.96)
     return fig
+
+# %% ../nbs/11_apps.ipynb #866f482c
+_ANGLES = ('yaw', 'pitch', 'roll')
+
+def interpolate_pose(a: torch.Tensor,   # (B, 12) pose at alpha = 0
+                     b: torch.Tensor,   # (B, 12) pose at alpha = 1
+                     alpha: float) -> torch.Tensor:  # (B, 12)
+    "The pose a fraction `alpha` of the way from `a` to `b`, through scale, angles (shortest way) and translation."
+    pa, pb = params_from_pose(a), params_from_pose(b)
+    mix = {}
+    for k in pa:
+        d = pb[k] - pa[k]
+        if k in _ANGLES: d = torch.atan2(d.sin(), d.cos())           # wrap into (-pi, pi]: the short way round
+        mix[k] = pa[k] + alpha * d
+    rest_a = a - pose_from_params(*(pa[k] for k in ('scale', 'yaw', 'pitch', 'roll', 'tx', 'ty', 'tz')))
+    rest_b = b - pose_from_params(*(pb[k] for k in ('scale', 'yaw', 'pitch', 'roll', 'tx', 'ty', 'tz')))
+    return pose_from_params(*(mix[k] for k in ('scale', 'yaw', 'pitch', 'roll', 'tx', 'ty', 'tz'))) + (1 - alpha) * rest_a + alpha * rest_b
+
+def control_coeffs(source: Coeffs,            # B source faces (or 1, broadcast)
+                   driving: Coeffs,           # B driving faces (or 1, broadcast)
+                   alpha: float = 1.0,        # 0: the source's expression and pose, 1: the driver's (Fig. 12)
+                   pose_only: bool = False,   # keep the source's expression (Fig. 13)
+                   expression_only: bool = False,  # keep the source's pose (Fig. 13)
+                  ) -> Coeffs:                # the driving coefficients: source identity, controlled expression and pose
+    "The coefficients of the driving face for §6: identity always the source's, expression and pose `alpha` of the way to the driver's."
+    if pose_only and expression_only:
+        raise ValueError("pose_only and expression_only: choose at most one (together they would keep the source as it is)")
+    alpha = float(alpha)
+    if not 0.0 <= alpha <= 1.0: raise ValueError(f"alpha: must lie in [0, 1], got {alpha}")
+    if len(source) != len(driving):
+        if 1 not in (len(source), len(driving)): raise ValueError(f"source and driving batch sizes differ: {len(source)} vs {len(driving)}")
+        B = max(len(source), len(driving))
+        source, driving = (Coeffs(c.id.expand(B, -1), c.exp.expand(B, -1), c.pose.expand(B, -1)) for c in (source, driving))
+    driving = driving.to(source.pose)
+    exp = source.exp if pose_only else torch.lerp(source.exp, driving.exp, alpha)
+    pose = source.pose if expression_only else interpolate_pose(source.pose, driving.pose, alpha)
+    return Coeffs(id=source.id, exp=exp, pose=pose)
