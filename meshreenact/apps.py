@@ -356,7 +356,7 @@ def live_app(model: MorphableModel,
                     yaw=W.FloatSlider(value=0.0, min=-0.8, max=0.8, step=0.05, description='yaw', **fs),
                     pitch=W.FloatSlider(value=0.0, min=-0.5, max=0.5, step=0.05, description='pitch', **fs),
                     roll=W.FloatSlider(value=0.0, min=-0.5, max=0.5, step=0.05, description='roll', **fs),
-                    **{f'exp{k}': W.FloatSlider(value=0.0, min=-3, max=3, step=0.1, description=f'expression {k}', **fs) for k in range(n_expression)},
+                    **{f'exp{k}': W.FloatSlider(value=0.0, min=-3, max=3, step=0.1, description=f'exp {k}', **fs) for k in range(n_expression)},
                     mode=W.ToggleButtons(options=['both', 'pose only', 'expression only'], value='both'))
     view = W.Image(format='png')
     caption = W.HTML()
