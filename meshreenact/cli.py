@@ -41,6 +41,7 @@ def _describe_fit(fit) -> str:
 
 def cmd_demo(args) -> int:
     "The main job: the trained tiny generator reenacts held-out synthetic people and real photos (Fig. 9-style grids beside the training-free mesh-flow warp) and prints the metrics; also the identity-exclusion figure of §3.1 and a fitted photo."
+    if args.pairs < 5: raise ValueError(f"--pairs: at least 5 held-out pairs are needed (the grids show 4 sources x 5 drivers), got {args.pairs}")
     import matplotlib; matplotlib.use('Agg')
     from dataclasses import replace
     import torch
@@ -96,11 +97,15 @@ def cmd_demo(args) -> int:
 
 def cmd_bfm(args) -> int:
     "Fetch the Basel Face Model into the cache, derive its topology and print the mesh checks."
-    from meshreenact.morphable import load_bfm, mesh_report, bfm_dir, BFM_LICENCE
+    from meshreenact.morphable import load_bfm, mesh_report, mesh_problems, bfm_dir, topology_path, BFM_LICENCE
     print(BFM_LICENCE)
     model = load_bfm()
     print(f"cache: {bfm_dir()}")
-    for k, v in mesh_report(model.triangles.numpy(), model.n_vertices).items(): print(f"  {k:22s} {v}")
+    report = mesh_report(model.triangles.numpy(), model.n_vertices)
+    for k, v in report.items(): print(f"  {k:22s} {v}")
+    if mesh_problems(report):                          # a broken mesh is an error, not a report
+        raise ValueError(f"{topology_path(model.mean.numpy())}: the derived mesh is not one clean disc ({'; '.join(mesh_problems(report))}); "
+                         f"delete the file to derive it again")
     return 0
 
 def cmd_media(args) -> int:
