@@ -201,7 +201,9 @@ def _refuse_huge_file(p: Path):
     "Read only the image header (PIL opens lazily) and refuse a file larger than MAX_IMAGE_SIDE before it is decoded."
     from PIL import Image
     try:
-        with Image.open(p) as im: W, H = im.size
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)   # the refusal below says it better
+            with Image.open(p) as im: W, H = im.size
     except Image.DecompressionBombError as e: raise ValueError(f"{p}: {e}; resize it first") from None
     except Exception: return                            # not a format PIL knows: imageio decides
     if max(H, W) > MAX_IMAGE_SIDE: raise ValueError(f"{p}: the image is {W}x{H} px, larger than {MAX_IMAGE_SIDE} px a side; resize it first")

@@ -1,6 +1,6 @@
 """The wheel carries the trained models: build it, install it into a fresh virtual environment outside the checkout
 (reusing this environment's installed dependencies, but not its editable meshreenact) and run commands from another
-folder. About 20 s."""
+folder: `meshreenact demo --help`, the models loaded and run, and the demo itself (`--pairs 5`). About 40 s."""
 import os, shutil, subprocess, sys, sysconfig, zipfile
 from pathlib import Path
 
@@ -57,3 +57,9 @@ def test_wheel_ships_the_models_and_runs_outside_the_checkout(tmp_path):
     print(r.stdout)
     for k in ('PACKAGE', 'GENERATOR', 'REGRESSOR'):
         assert Path(lines[k]).is_relative_to(site), f'{k} {lines[k]} is not the installed copy in {site}'
+    r = _run([venv / 'bin' / 'meshreenact', 'demo', '--pairs', '5', '--out', 'out'], cwd=elsewhere)
+    print(r.stdout)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+    assert f"generator: {site / 'meshreenact' / 'data_samples' / 'generator64.pt'}" in r.stdout
+    assert sorted(p.name for p in (elsewhere / 'out').iterdir()) == ['fit_astronaut.png', 'identity_exclusion.png',
+                                                                    'reenact_real.png', 'reenact_synthetic.png']
