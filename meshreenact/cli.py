@@ -174,6 +174,8 @@ def add_train_arguments(p):
     p.add_argument('--steps', type=int, default=None, help="total steps (default: the preset's)")
     p.add_argument('--workers', type=int, default=None, help='DataLoader worker processes per training process')
     p.add_argument('--seed', type=int, default=None)
+    p.add_argument('--items-per-clip', type=int, default=None, metavar='N',
+                   help='a folder of clips: training pairs per clip and epoch (default: 1); lets a few clips fill a batch')
     p.add_argument('--no-resume', action='store_true', help='start afresh even if RUN_DIR holds a checkpoint')
     p.add_argument('--no-progress', action='store_true', help='no progress bar')
     p.add_argument('--export', default=None, metavar='PATH', help='when done, also write the generator alone to PATH (as data_samples/generator64.pt)')
@@ -182,13 +184,14 @@ def add_train_arguments(p):
 def cmd_train(args) -> int:
     "Train the generator (Eq. 4) with WGAN-GP; resumes from RUN_DIR/checkpoint.pt when it is there."
     from meshreenact.train import TrainConfig, TrainingDiverged, train, export_generator
-    changes = {k: getattr(args, k) for k in ('steps', 'workers', 'seed') if getattr(args, k, None) is not None}
+    from meshreenact.checkpoint import RunFolderBusy
+    changes = {k: getattr(args, k) for k in ('steps', 'workers', 'seed', 'items_per_clip') if getattr(args, k, None) is not None}
     try:
         cfg = TrainConfig.preset(args.config, **changes)
         res = train(cfg, args.data, args.run_dir or f'runs/{args.config}', args.device, resume=not args.no_resume,
-                    progress=not args.no_progress)
+                    progress=not args.no_progress, restart='--no-resume')
     except TrainingDiverged as e: print(f"meshreenact train: {e}", file=sys.stderr); return 1
-    except (ValueError, FileNotFoundError, TypeError) as e: print(f"meshreenact train: {e}", file=sys.stderr); return 2
+    except (ValueError, FileNotFoundError, TypeError, RunFolderBusy) as e: print(f"meshreenact train: {e}", file=sys.stderr); return 2
     if os.environ.get('RANK', '0') == '0':
         print(f"{'interrupted' if res.interrupted else 'done'} at step {res.step}; checkpoint {res.checkpoint}")
         for k, v in res.metrics.items(): print(f"  {k:22s} {v:.4f}")
