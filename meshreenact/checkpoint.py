@@ -59,7 +59,7 @@ def load_checkpoint(path: str | Path,
                     formats: tuple = (CHECKPOINT_FORMAT,),  # the kinds of file accepted
                     ignore: tuple = (),                    # settings that may differ (more steps continue the same run)
                     defaults: dict | None = None,          # values of settings newer than a checkpoint (it ran with these)
-                    restart: str = 'resume=False') -> dict:  # how the caller starts afresh, named in errors ('--no-resume' from the CLI)
+                    restart: str | None = None) -> dict:   # how a training run starts afresh, named in errors ('--no-resume' from the CLI)
     "Read a checkpoint safely (weights_only); with `config`, refuse one whose saved 'config' differs in a setting not in `ignore`. Every error is one line naming the file."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such checkpoint")
@@ -70,7 +70,8 @@ def load_checkpoint(path: str | Path,
             raise ValueError(f"{path}: refused: it holds {'a pickled ' + what[1] if what else 'objects other than tensors and plain containers'}, "
                              f"and loading it would run code") from None
         msg = str(e).split('\n')[0].split('. ')[0][:200]                  # torch's first sentence
-        raise ValueError(f"{path}: corrupt or not a checkpoint ({type(e).__name__}: {msg}); delete it or start afresh ({restart})") from None
+        raise ValueError(f"{path}: corrupt or not a checkpoint ({type(e).__name__}: {msg})"
+                         + (f"; delete it or start afresh ({restart})" if restart else '')) from None
     if not isinstance(ck, dict) or ck.get('format') not in formats:
         raise ValueError(f"{path}: not a meshreenact training checkpoint (expected format {' or '.join(map(repr, formats))})")
     if config is not None:
@@ -80,7 +81,7 @@ def load_checkpoint(path: str | Path,
             shown = [f'{k}: checkpoint {_short(a)} vs now {_short(b)}' for k, (a, b) in list(diff.items())[:6]]
             raise ValueError(f"{path}: made for another configuration ({theirs.get('name')!r}); differing settings "
                              + ', '.join(shown) + (f' and {len(diff) - 6} more' if len(diff) > 6 else '')
-                             + f"; use another run folder or start afresh ({restart})")
+                             + "; use another run folder" + (f" or start afresh ({restart})" if restart else ''))
     return ck
 
 # %% ../nbs/A3_checkpoint.ipynb #8374bc55
