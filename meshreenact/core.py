@@ -12,12 +12,13 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 import torch.nn.functional as F
+from threadpoolctl import threadpool_limits
 
 # %% auto #0
 __all__ = ['TEMP_SUFFIX', 'ALIGN_CORNERS', 'atomic_write', 'atomic_folder', 'remove_stale_temporaries', 'image_to_tensor',
            'load_image', 'tensor_to_image', 'save_image', 'pixel_to_normalized', 'normalized_to_pixel', 'identity_grid',
-           'warp', 'default_device', 'seed_everything', 'check_tensor', 'cache_dir', 'sha256_file', 'AssetError',
-           'cached_files_ok', 'damaged_files', 'fetch_wheel_files', 'package_file']
+           'warp', 'default_device', 'seed_everything', 'check_tensor', 'single_threaded', 'cache_dir', 'sha256_file',
+           'AssetError', 'cached_files_ok', 'damaged_files', 'fetch_wheel_files', 'package_file']
 
 # %% ../nbs/00_core.ipynb #e44002b0
 TEMP_SUFFIX = '.partial'   # a temporary of atomic_write / atomic_folder: .NAME.PID.RANDOM.partial
@@ -172,6 +173,16 @@ def check_tensor(x, name: str, shape: tuple, dtype_floating: bool = True) -> tor
         if not x.is_floating_point(): raise TypeError(f"{name}: expected a floating-point tensor, got {x.dtype}")
         if not torch.isfinite(x).all(): raise ValueError(f"{name}: contains NaN or inf")
     return x
+
+# %% ../nbs/00_core.ipynb #3d1664b2
+@contextmanager
+def single_threaded():
+    "Run the body on one torch thread and one BLAS thread (threadpoolctl); both are restored afterwards."
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(1, user_api='blas'): yield
+    finally: torch.set_num_threads(n)
 
 # %% ../nbs/00_core.ipynb #88be47f6
 def cache_dir() -> Path:

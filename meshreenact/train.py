@@ -26,6 +26,11 @@ from .distributed import world, mean_over_processes, setup_distributed, StopFlag
 from .losses import (LossWeights, ADAM_LR, ADAM_BETAS, Discriminator, make_reconstruction_loss,
                                 CoefficientLoss, generator_losses, critic_loss, ssim)
 from .regress import load_regressor
+from .reenact import Generator, GeneratorConfig
+from .render import flow_to_color
+from .synthetic import SyntheticHeads
+from .video import FramePairs, find_clips
+from .regress import default_regressor_path
 
 # %% auto #0
 __all__ = ['RUNTIME_FIELDS', 'MAX_SKIPPED_STEPS', 'GENERATOR_FILE', 'TrainConfig', 'blob_image', 'ToyPairs', 'ToyGenerator',
@@ -181,7 +186,6 @@ def make_generator(config: TrainConfig,
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         if config.generator == 'toy': return ToyGenerator(config.size, seed=config.seed)
-        from meshreenact.reenact import Generator, GeneratorConfig
         gcfg = GeneratorConfig(**architecture) if architecture else getattr(GeneratorConfig, config.generator)()
         if gcfg.size != config.size:
             raise ValueError(f"size: the {config.generator!r} generator works at {gcfg.size} px, the config says {config.size}")
@@ -207,14 +211,12 @@ def make_datasets(config: TrainConfig, data) -> tuple:
         return ToyPairs(config.train_items, config.size, seed=config.seed), ToyPairs(config.eval_size, config.size, seed=config.seed + 10_000)
     if data == 'synthetic':
         refuse_toy()
-        from meshreenact.synthetic import SyntheticHeads
         kw = dict(size=config.size, n_train=config.synthetic_identities, seed=config.seed, meshes=False,
                   cache=cache_dir() / 'synthetic')
         return SyntheticHeads('train', length=config.train_items, **kw), SyntheticHeads('test', length=config.eval_size, **kw)
     root = Path(data).expanduser()
     if not root.is_dir(): raise FileNotFoundError(f"data: {root} is not a folder (expected 'synthetic' or a folder of clips)")
     if not any(root.iterdir()): raise ValueError(f"data: {root} is empty (expected video files or frame folders, in it or in {root / 'train'})")
-    from meshreenact.video import FramePairs, find_clips
     split = 'train' if (root / 'train').is_dir() else None
     find_clips(root, split)                              # a folder without clips says so first (cheap: it only lists files)
     refuse_toy()
@@ -282,7 +284,6 @@ def metrics_table(m: dict) -> str:
 # %% ../nbs/10_train.ipynb #3e2f91b8
 def flow_colours(flow: torch.Tensor) -> torch.Tensor:  # (B, H, W, 2) -> (B, 3, H, W)
     "The colour wheel of render.flow_to_color (scaled to the largest displacement of the batch)."
-    from meshreenact.render import flow_to_color
     B, H, W, _ = flow.shape
     mag = float((flow - identity_grid(B, H, W, flow.device, flow.dtype)).norm(dim=-1).max())
     return flow_to_color(flow.float(), max_mag=max(mag, 1e-6))
@@ -609,7 +610,6 @@ GENERATOR_FILE = 'generator64.pt'
 
 def default_generator_path() -> Path:
     "The tiny generator committed with the project: data_samples/generator64.pt (a `meshreenact train --config tiny` run, exported)."
-    from meshreenact.regress import default_regressor_path
     return default_regressor_path().parent / GENERATOR_FILE
 
 def load_trained_generator(path: str | Path | None = None,   # default: default_generator_path()
