@@ -444,9 +444,9 @@ def read_jsonl(path: Path, restart_hint: str = 'resume=False') -> list:
     return records
 
 def truncate_jsonl(path: Path, step: int, restart: str = 'resume=False'):
-    "Drop metric lines past `step` (written after the checkpoint a run resumes from) and a torn last line; atomic."
+    "Drop metric lines past `step` (written after the checkpoint a run resumes from) and a torn last line (all of them at step 0: a fresh start); atomic."
     if not path.exists(): return
-    keep = [r for r in read_jsonl(path, restart) if r.get('step', 0) <= step]
+    keep = [r for r in read_jsonl(path, restart) if r.get('step', 0) <= step] if step > 0 else []   # a fresh start: a fresh log
     with atomic_write(path, 'w') as f: f.write(''.join(json.dumps(r) + '\n' for r in keep))
 
 # %% ../nbs/10_train.ipynb #55e0bdb8
@@ -472,6 +472,8 @@ def train(config: TrainConfig | str = 'tiny',        # a TrainConfig or a preset
     try:
         # --- the run folder is ours (one run per folder), then resume? (read first: a bad checkpoint fails before any work) ---
         lock = claim_run_dir(run_dir, rank, n_proc, device)
+        for folder in (run_dir, run_dir / 'samples') if lock is not None else ():       # ours now: a killed run's leftovers go
+            for p in remove_stale_temporaries(folder): logging.getLogger(__name__).warning(f"{p}: removed, a temporary left by a run that was killed")
         ck = None
         if resume is not False and resume is not None:
             src = ck_path if resume is True else Path(resume)
@@ -510,7 +512,6 @@ def train(config: TrainConfig | str = 'tiny',        # a TrainConfig or a preset
         # --- the run folder (rank 0 writes every file) ---
         if rank == 0:
             run_dir.mkdir(parents=True, exist_ok=True); (run_dir / 'samples').mkdir(exist_ok=True)
-            for folder in (run_dir, run_dir / 'samples'): remove_stale_temporaries(folder)   # left by a killed run
             truncate_jsonl(log_path, step, restart)
             with atomic_write(run_dir / 'config.json', 'w') as f: f.write(json.dumps(cfg.to_dict(), indent=1))
             if step == 0: append_jsonl(log_path, {'step': 0, 'kind': 'setup', 'reconstruction': reconstruction.description,
