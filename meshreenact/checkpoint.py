@@ -66,7 +66,7 @@ def load_checkpoint(path: str | Path,
     try: ck = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
         if isinstance(e, pickle.UnpicklingError) and 'Weights only load failed' in str(e):   # the safe unpickler said no
-            what = re.search(r'Unsupported global: GLOBAL ([\w.]+)', str(e))
+            what = re.search(r'[Uu]nsupported (?:global: )?GLOBAL ([\w.]+)', str(e))
             raise ValueError(f"{path}: refused: it holds {'a pickled ' + what[1] if what else 'objects other than tensors and plain containers'}, "
                              f"and loading it would run code") from None
         msg = str(e).split('\n')[0].split('. ')[0][:200]                  # torch's first sentence
