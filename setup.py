@@ -34,7 +34,10 @@ setuptools.setup(
     ] + ['Programming Language :: Python :: ' + o for o in py_versions[py_versions.index(min_python):]]
       + (['License :: ' + lic[1]] if lic[1] else []),
     url=cfg['git_url'],
-    packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
+    # the trained checkpoints of data_samples/ travel inside the package as meshreenact/data_samples/ (core.package_file finds them)
+    packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']) + [cfg['lib_name'] + '.data_samples'],
+    package_dir={cfg['lib_name'] + '.data_samples': 'data_samples'},
+    package_data={cfg['lib_name'] + '.data_samples': ['*.pt', '*.json', '*.jsonl', '*.log']},
     include_package_data=True,
     install_requires=requirements,
     extras_require={'dev': dev_requirements},

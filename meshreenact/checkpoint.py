@@ -4,7 +4,7 @@
 
 # %% ../nbs/A3_checkpoint.ipynb #40256273
 from __future__ import annotations
-import random
+import json, logging, os, pickle, random, re, socket, time
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +13,8 @@ import torch
 from .core import atomic_write
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'CHECKPOINT_FILE', 'GENERATOR_FORMAT', 'rng_state', 'set_rng_state', 'cpu_state',
-           'save_checkpoint', 'load_checkpoint']
+__all__ = ['CHECKPOINT_FORMAT', 'CHECKPOINT_FILE', 'GENERATOR_FORMAT', 'LOCK_FILE', 'rng_state', 'set_rng_state', 'cpu_state',
+           'save_checkpoint', 'load_checkpoint', 'RunFolderBusy', 'RunLock']
 
 # %% ../nbs/A3_checkpoint.ipynb #94868b08
 CHECKPOINT_FORMAT = 'meshreenact-train-1'
@@ -49,27 +49,86 @@ def save_checkpoint(path: str | Path, state: dict) -> Path:
     with atomic_write(path) as f: torch.save({'format': CHECKPOINT_FORMAT, **cpu_state(state)}, f)
     return path
 
+def _short(v, n: int = 40) -> str:
+    "repr(v), cut to n characters: a setting's value in a one-line message."
+    r = repr(v)
+    return r if len(r) <= n else r[:n - 3] + '...'
+
 def load_checkpoint(path: str | Path,
                     config: dict | None = None,            # the settings of the run that reads it (plain values)
                     formats: tuple = (CHECKPOINT_FORMAT,),  # the kinds of file accepted
-                    ignore: tuple = ()) -> dict:            # settings that may differ (more steps continue the same run)
-    "Read a checkpoint safely (weights_only); with `config`, refuse one whose saved 'config' differs in a setting not in `ignore`."
+                    ignore: tuple = (),                    # settings that may differ (more steps continue the same run)
+                    defaults: dict | None = None,          # values of settings newer than a checkpoint (it ran with these)
+                    restart: str | None = None) -> dict:   # how a training run starts afresh, named in errors ('--no-resume' from the CLI)
+    "Read a checkpoint safely (weights_only); with `config`, refuse one whose saved 'config' differs in a setting not in `ignore`. Every error is one line naming the file."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such checkpoint")
     try: ck = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
-        msg = str(e).split('\n')[0][:300]
-        if 'weights_only' in str(e) or 'Unsupported global' in str(e):
-            raise ValueError(f"{path}: refused: it holds objects other than tensors and plain containers, and loading "
-                             f"it would run their code (weights_only load failed: {msg})") from None
-        raise ValueError(f"{path}: corrupt or not a checkpoint ({type(e).__name__}: {msg}); delete it or train with resume=False") from None
+        if isinstance(e, pickle.UnpicklingError) and 'Weights only load failed' in str(e):   # the safe unpickler said no
+            what = re.search(r'[Uu]nsupported (?:global: )?GLOBAL ([\w.]+)', str(e))
+            raise ValueError(f"{path}: refused: it holds {'a pickled ' + what[1] if what else 'objects other than tensors and plain containers'}, "
+                             f"and loading it would run code") from None
+        msg = str(e).split('\n')[0].split('. ')[0][:200]                  # torch's first sentence
+        raise ValueError(f"{path}: corrupt or not a checkpoint ({type(e).__name__}: {msg})"
+                         + (f"; delete it or start afresh ({restart})" if restart else '')) from None
     if not isinstance(ck, dict) or ck.get('format') not in formats:
         raise ValueError(f"{path}: not a meshreenact training checkpoint (expected format {' or '.join(map(repr, formats))})")
     if config is not None:
-        mine, theirs = config, ck.get('config') if isinstance(ck.get('config'), dict) else {}
+        mine, theirs = config, {**(defaults or {}), **(ck['config'] if isinstance(ck.get('config'), dict) else {})}
         diff = {k: (theirs.get(k), mine[k]) for k in mine if k not in ignore and theirs.get(k) != mine[k]}
         if diff:
+            shown = [f'{k}: checkpoint {_short(a)} vs now {_short(b)}' for k, (a, b) in list(diff.items())[:6]]
             raise ValueError(f"{path}: made for another configuration ({theirs.get('name')!r}); differing settings "
-                             + ', '.join(f'{k}: checkpoint {a!r} vs now {b!r}' for k, (a, b) in diff.items())
-                             + "; use another run folder or resume=False")
+                             + ', '.join(shown) + (f' and {len(diff) - 6} more' if len(diff) > 6 else '')
+                             + "; use another run folder" + (f" or start afresh ({restart})" if restart else ''))
     return ck
+
+# %% ../nbs/A3_checkpoint.ipynb #8374bc55
+LOCK_FILE = 'run.lock'
+
+class RunFolderBusy(RuntimeError):
+    "Another live process trains in this run folder."
+
+class RunLock:
+    "An exclusive claim on a run folder: RUN_DIR/run.lock, held with the OS's file lock (flock) and holding the pid, host and start time of the run."
+    def __init__(self, folder: str | Path):
+        self.path, self.fd = Path(folder) / LOCK_FILE, None
+
+    def holder(self) -> dict | None:
+        "What the lock file says about the run that holds (or last held) it: {'pid', 'host', 'started'}, or None."
+        try: h = json.loads(self.path.read_text())
+        except (OSError, ValueError): return None
+        return h if isinstance(h, dict) and 'pid' in h else None
+
+    def acquire(self) -> RunLock:
+        "Take the folder, or raise RunFolderBusy naming the live holder; a lock left by a killed run is taken over with a warning."
+        try: import fcntl
+        except ImportError:                                      # no flock (Windows): the folder is not guarded
+            logging.getLogger(__name__).warning(f"{self.path}: no file locking on this system; make sure one run uses the folder"); return self
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)       # released by the OS when the process ends, however it ends
+        except BlockingIOError:
+            os.close(fd); h = self.holder()
+            who = f"pid {h['pid']} on {h.get('host', '?')}, started {h.get('started', '?')}" if h else "another process"
+            raise RunFolderBusy(f"{self.path.parent}: in use by another training run ({who}); wait for it to finish, stop it, "
+                                f"or use another run folder") from None
+        old = self.holder()
+        if old and old.get('pid') != os.getpid():             # the last holder ended without releasing: killed
+            logging.getLogger(__name__).warning(f"{self.path}: taking over the lock of a run that is gone "
+                                                f"(pid {old['pid']} on {old.get('host', '?')}, started {old.get('started', '?')})")
+        me = json.dumps({'pid': os.getpid(), 'host': socket.gethostname(), 'started': time.strftime('%Y-%m-%d %H:%M:%S %z')})
+        os.ftruncate(fd, 0); os.pwrite(fd, me.encode(), 0); os.fsync(fd)
+        self.fd = fd
+        return self
+
+    def release(self):
+        "Empty the lock file (a free folder) and let go of the OS lock."
+        if self.fd is None: return
+        try: os.ftruncate(self.fd, 0)
+        finally: os.close(self.fd); self.fd = None              # closing the descriptor releases the flock
+
+    def __enter__(self): return self.acquire()
+    def __exit__(self, *exc): self.release()
+

@@ -45,6 +45,7 @@ def _describe_fit(fit) -> str:
 
 def cmd_demo(args) -> int:
     "The main job: the trained tiny generator reenacts held-out synthetic people and real photos (Fig. 9-style grids beside the training-free mesh-flow warp) and prints the metrics; also the identity-exclusion figure of §3.1 and a fitted photo."
+    if args.pairs < 5: raise ValueError(f"--pairs: at least 5 held-out pairs are needed (the grids show 4 sources x 5 drivers), got {args.pairs}")
     import matplotlib; matplotlib.use('Agg')
     from dataclasses import replace
     import torch
@@ -100,11 +101,15 @@ def cmd_demo(args) -> int:
 
 def cmd_bfm(args) -> int:
     "Fetch the Basel Face Model into the cache, derive its topology and print the mesh checks."
-    from meshreenact.morphable import load_bfm, mesh_report, bfm_dir, BFM_LICENCE
+    from meshreenact.morphable import load_bfm, mesh_report, mesh_problems, bfm_dir, topology_path, BFM_LICENCE
     print(BFM_LICENCE)
     model = load_bfm()
     print(f"cache: {bfm_dir()}")
-    for k, v in mesh_report(model.triangles.numpy(), model.n_vertices).items(): print(f"  {k:22s} {v}")
+    report = mesh_report(model.triangles.numpy(), model.n_vertices)
+    for k, v in report.items(): print(f"  {k:22s} {v}")
+    if mesh_problems(report):                          # a broken mesh is an error, not a report
+        raise ValueError(f"{topology_path(model.mean.numpy())}: the derived mesh is not one clean disc ({'; '.join(mesh_problems(report))}); "
+                         f"delete the file to derive it again")
     return 0
 
 def cmd_media(args) -> int:
@@ -171,6 +176,8 @@ def add_train_arguments(p):
     p.add_argument('--steps', type=int, default=None, help="total steps (default: the preset's)")
     p.add_argument('--workers', type=int, default=None, help='DataLoader worker processes per training process')
     p.add_argument('--seed', type=int, default=None)
+    p.add_argument('--items-per-clip', type=int, default=None, metavar='N',
+                   help='a folder of clips: training pairs per clip and epoch (default: 1); lets a few clips fill a batch')
     p.add_argument('--no-resume', action='store_true', help='start afresh even if RUN_DIR holds a checkpoint')
     p.add_argument('--no-progress', action='store_true', help='no progress bar')
     p.add_argument('--export', default=None, metavar='PATH', help='when done, also write the generator alone to PATH (as data_samples/generator64.pt)')
@@ -179,13 +186,14 @@ def add_train_arguments(p):
 def cmd_train(args) -> int:
     "Train the generator (Eq. 4) with WGAN-GP; resumes from RUN_DIR/checkpoint.pt when it is there."
     from meshreenact.train import TrainConfig, TrainingDiverged, train, export_generator
-    changes = {k: getattr(args, k) for k in ('steps', 'workers', 'seed') if getattr(args, k, None) is not None}
+    from meshreenact.checkpoint import RunFolderBusy
+    changes = {k: getattr(args, k) for k in ('steps', 'workers', 'seed', 'items_per_clip') if getattr(args, k, None) is not None}
     try:
         cfg = TrainConfig.preset(args.config, **changes)
         res = train(cfg, args.data, args.run_dir or f'runs/{args.config}', args.device, resume=not args.no_resume,
-                    progress=not args.no_progress)
+                    progress=not args.no_progress, restart='--no-resume')
     except TrainingDiverged as e: print(f"meshreenact train: {e}", file=sys.stderr); return 1
-    except (ValueError, FileNotFoundError, TypeError) as e: print(f"meshreenact train: {e}", file=sys.stderr); return 2
+    except (ValueError, FileNotFoundError, TypeError, RunFolderBusy) as e: print(f"meshreenact train: {e}", file=sys.stderr); return 2
     if os.environ.get('RANK', '0') == '0':
         print(f"{'interrupted' if res.interrupted else 'done'} at step {res.step}; checkpoint {res.checkpoint}")
         for k, v in res.metrics.items(): print(f"  {k:22s} {v:.4f}")

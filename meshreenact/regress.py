@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import check_tensor, pixel_to_normalized, tensor_to_image, seed_everything
+from .core import check_tensor, pixel_to_normalized, tensor_to_image, seed_everything, package_file
 from .core import atomic_write, single_threaded
 from .morphable import MorphableModel, Coeffs, to_pixels, params_from_pose
 from .core import cache_dir
@@ -195,11 +195,23 @@ class PhotoFit:
     seconds: dict            # wall time of 'detect' (dlib) and 'fit'
     fit: LandmarkFit
 
+def _refuse_huge_file(p: Path):
+    "Read only the image header (PIL opens lazily) and refuse a file larger than MAX_IMAGE_SIDE before it is decoded."
+    from PIL import Image
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)   # the refusal below says it better
+            with Image.open(p) as im: W, H = im.size
+    except Image.DecompressionBombError as e: raise ValueError(f"{p}: {e}; resize it first") from None
+    except Exception: return                            # not a format PIL knows: imageio decides
+    if max(H, W) > MAX_IMAGE_SIDE: raise ValueError(f"{p}: the image is {W}x{H} px, larger than {MAX_IMAGE_SIDE} px a side; resize it first")
+
 def _as_rgb_array(img, name: str) -> np.ndarray:
     if isinstance(img, (str, Path)):
         p = Path(img)
         if not p.is_file(): raise FileNotFoundError(f"{p}: no such image file")
         if p.suffix.lower() in VIDEO_SUFFIXES: raise ValueError(f"{p}: a video, not a photo; use video.crop_clip and fit_clip")
+        _refuse_huge_file(p)                            # from the header, before decoding anything
         import imageio.v3 as iio
         try: img = iio.imread(p)
         except Exception as e: raise ValueError(f"{p}: cannot read as an image ({type(e).__name__}: {e})") from None
@@ -452,8 +464,8 @@ def synthetic_regression_set(split: str = 'train',   # 'train' or 'test' (held-o
 REGRESSOR_FILE = 'regressor64.pt'
 
 def default_regressor_path() -> Path:
-    "The checkpoint committed with the project: data_samples/regressor64.pt next to the package."
-    return Path(importlib.util.find_spec('meshreenact').origin).resolve().parents[1] / 'data_samples' / REGRESSOR_FILE
+    "The checkpoint committed with the project, data_samples/regressor64.pt, shipped inside the package (`core.package_file`)."
+    return package_file(REGRESSOR_FILE)
 
 def save_regressor(net: MeshRegressor, path: str | Path, info: dict | None = None) -> Path:
     "Write the network (state dict + config) and a training record `info` (numbers, strings, lists); the file appears whole or not at all."

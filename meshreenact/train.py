@@ -4,8 +4,8 @@
 
 # %% ../nbs/10_train.ipynb #00854da4
 from __future__ import annotations
-import json, logging, math, time
-from dataclasses import dataclass, field, asdict, fields, replace
+import json, logging, math, shutil, time
+from dataclasses import dataclass, field, asdict, fields, replace, MISSING
 from pathlib import Path
 from typing import Callable
 
@@ -21,6 +21,7 @@ from .core import default_device, identity_grid, warp, save_image, cache_dir
 from .core import atomic_write, remove_stale_temporaries
 from .checkpoint import (CHECKPOINT_FORMAT, CHECKPOINT_FILE, GENERATOR_FORMAT, rng_state, set_rng_state,
                                     save_checkpoint, load_checkpoint)
+from .checkpoint import RunLock, RunFolderBusy, LOCK_FILE
 from .distributed import world, mean_over_processes, setup_distributed, StopFlag, ignore_sigint
 from .losses import (LossWeights, ADAM_LR, ADAM_BETAS, Discriminator, make_reconstruction_loss,
                                 CoefficientLoss, generator_losses, critic_loss, ssim)
@@ -28,15 +29,16 @@ from .regress import load_regressor
 from .reenact import Generator, GeneratorConfig
 from .render import flow_to_color
 from .synthetic import SyntheticHeads
-from .video import FramePairs
+from .video import FramePairs, find_clips
 from .regress import default_regressor_path
 
 # %% auto #0
-__all__ = ['RUNTIME_FIELDS', 'GENERATOR_FILE', 'TrainConfig', 'blob_image', 'ToyPairs', 'ToyGenerator', 'MeshGenerator',
-           'make_generator', 'add_coefficients', 'make_datasets', 'epoch_batches', 'cross_batch', 'to_device',
-           'flow_colours', 'sample_grid', 'TrainingDiverged', 'check_finite', 'sync_logs', 'generator_step',
-           'critic_step', 'TrainResult', 'load_training_checkpoint', 'write_checkpoint', 'sample_pairs', 'save_samples',
-           'evaluate_and_log', 'append_jsonl', 'truncate_jsonl', 'train', 'architecture', 'export_generator',
+__all__ = ['RUNTIME_FIELDS', 'MAX_SKIPPED_STEPS', 'GENERATOR_FILE', 'TrainConfig', 'blob_image', 'ToyPairs', 'ToyGenerator',
+           'MeshGenerator', 'make_generator', 'add_coefficients', 'make_datasets', 'epoch_batches', 'cross_batch',
+           'to_device', 'flow_colours', 'sample_grid', 'TrainingDiverged', 'check_finite', 'gradients_finite',
+           'optimizer_step', 'check_parameters', 'sync_logs', 'generator_step', 'critic_step', 'TrainResult',
+           'load_training_checkpoint', 'write_checkpoint', 'sample_pairs', 'save_samples', 'evaluate_and_log',
+           'append_jsonl', 'read_jsonl', 'truncate_jsonl', 'train', 'claim_run_dir', 'architecture', 'export_generator',
            'default_generator_path', 'load_trained_generator']
 
 # %% ../nbs/10_train.ipynb #a4f122bc
@@ -62,6 +64,7 @@ class TrainConfig:
     seed: int = 0
     synthetic_identities: int = 1000  # synthetic data: training identities (held-out ones: 100)
     train_items: int = 1024          # synthetic / toy data: distinct training pairs (rendered once, then cached)
+    items_per_clip: int = 1          # a folder of clips: pairs per clip and epoch (FOMM's num_repeats): few clips fill a batch
     workers: int = 2                 # DataLoader worker processes
     amp: bool = True                 # mixed precision (CUDA only; ignored on the CPU)
     log_every: int = 10              # steps between metrics.jsonl lines
@@ -78,6 +81,7 @@ class TrainConfig:
         for k in ('size', 'batch_size', 'log_every', 'sample_every', 'checkpoint_every', 'eval_every', 'eval_size'):
             if int(getattr(self, k)) < 1: raise ValueError(f"{k}: must be a positive integer, got {getattr(self, k)!r}")
         if self.train_items < 1: raise ValueError(f"train_items: must be a positive integer, got {self.train_items!r}")
+        if self.items_per_clip < 1: raise ValueError(f"items_per_clip: must be a positive integer, got {self.items_per_clip!r}")
         if min(self.steps, self.workers, self.warmup) < 0: raise ValueError(f"steps, workers and warmup must be >= 0, got {self.steps}, {self.workers}, {self.warmup}")
         if not self.lr > 0: raise ValueError(f"lr: must be positive, got {self.lr}")
         if self.adversarial_lr is not None and not self.adversarial_lr > 0: raise ValueError(f"adversarial_lr: must be positive or None, got {self.adversarial_lr}")
@@ -199,9 +203,14 @@ def add_coefficients(batch: dict, regressor: Callable | None) -> dict:
 def make_datasets(config: TrainConfig, data) -> tuple:
     "(train, held-out) datasets for data = 'synthetic' | 'toy' | a folder of clips | a Dataset (held out: its first eval_size items)."
     if isinstance(data, Dataset): return data, data
+    def refuse_toy():                                    # ToyGenerator reads the 'motion' only ToyPairs carry: say so before any work
+        if config.generator == 'toy':
+            raise ValueError(f"data: the {config.name!r} config trains the stand-in ToyGenerator, which learns from data='toy' only; "
+                             f"got {str(data)!r}: use the 'tiny' or 'paper' config for synthetic heads or clips")
     if data == 'toy':
         return ToyPairs(config.train_items, config.size, seed=config.seed), ToyPairs(config.eval_size, config.size, seed=config.seed + 10_000)
     if data == 'synthetic':
+        refuse_toy()
         kw = dict(size=config.size, n_train=config.synthetic_identities, seed=config.seed, meshes=False,
                   cache=cache_dir() / 'synthetic')
         return SyntheticHeads('train', length=config.train_items, **kw), SyntheticHeads('test', length=config.eval_size, **kw)
@@ -209,7 +218,9 @@ def make_datasets(config: TrainConfig, data) -> tuple:
     if not root.is_dir(): raise FileNotFoundError(f"data: {root} is not a folder (expected 'synthetic' or a folder of clips)")
     if not any(root.iterdir()): raise ValueError(f"data: {root} is empty (expected video files or frame folders, in it or in {root / 'train'})")
     split = 'train' if (root / 'train').is_dir() else None
-    train = FramePairs(root, split, size=config.size, seed=config.seed)
+    find_clips(root, split)                              # a folder without clips says so first (cheap: it only lists files)
+    refuse_toy()
+    train = FramePairs(root, split, size=config.size, seed=config.seed, repeats=config.items_per_clip)
     held = FramePairs(root, 'test', size=config.size, seed=config.seed + 1) if (root / 'test').is_dir() else train
     if held is train: logging.getLogger(__name__).warning(f"{root}: no test/ folder: held-out metrics use training clips")
     return train, held
@@ -254,9 +265,33 @@ def sample_grid(batch: dict, out: dict) -> torch.Tensor:  # (3, B H, 5 W) in [0,
 class TrainingDiverged(RuntimeError):
     "A loss became NaN or infinite; the last good checkpoint is kept."
 
-def check_finite(logs: dict, step: int, what: str):
+MAX_SKIPPED_STEPS = 5   # steps in a row with non-finite gradients (each skipped) before a run is called diverged
+
+def check_finite(logs: dict, step: int, what: str, why: str | None = None):
     bad = {k: v for k, v in logs.items() if not math.isfinite(v)}
-    if bad: raise TrainingDiverged(f"step {step}: the {what} loss is not finite ({', '.join(f'{k}={v}' for k, v in bad.items())})")
+    if bad: raise TrainingDiverged(f"step {step}: the {what} loss is not finite ({', '.join(f'{k}={v}' for k, v in bad.items())}"
+                                   + (f"; {why}" if why else '') + ")")
+
+def gradients_finite(opt: torch.optim.Optimizer) -> bool:
+    "True when every gradient of the optimiser's parameters is finite, on every process (so all of them skip the same steps)."
+    grads = [p.grad for g in opt.param_groups for p in g['params'] if p.grad is not None]
+    if not grads: return True
+    ok = torch.stack([torch.isfinite(g).all() for g in grads]).all().float().reshape(1)
+    return bool(mean_over_processes(ok).item() == 1.0)
+
+def optimizer_step(opt, scaler) -> bool:
+    "Unscale, check the gradients, step: a step with non-finite gradients is skipped (AMP's scaler skips it by itself and lowers its scale). Returns False for a step skipped for that reason without AMP."
+    scaler.unscale_(opt)                                # the true gradients (nothing to do without AMP)
+    finite = gradients_finite(opt)
+    if finite or scaler.is_enabled(): scaler.step(opt)  # NaN never reaches the weights: only the check above lets a step through
+    else: opt.zero_grad(set_to_none=True)
+    return finite or scaler.is_enabled()
+
+def check_parameters(step: int, **modules):
+    "Raise TrainingDiverged if a parameter of any module is not finite (before every checkpoint: NaN weights are never written)."
+    bad = [f'{name}.{n}' for name, m in modules.items() for n, p in m.named_parameters() if not torch.isfinite(p).all()]
+    if bad: raise TrainingDiverged(f"step {step}: {len(bad)} parameter tensors are not finite ({', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''}); "
+                                   f"the checkpoint was not written")
 
 def sync_logs(terms: dict) -> dict:
     "The loss terms as floats, averaged over processes."
@@ -268,9 +303,12 @@ def generator_step(generator, critic, batch, opt, scaler, reconstruction, coeffi
                    step: int, amp: bool) -> tuple:
     "Eq. 4 for the generator (critic and coefficient None: the warm-up's reconstruction term alone): forward, loss terms, backward, Adam step. Returns (logs, output)."
     device = batch['source'].device
+    why = None
     with torch.autocast(device.type, enabled=amp):
-        out = generator(batch)
-        img = out['image']
+        try: out = generator(batch); img = out['image']
+        except ValueError as e:                         # a check inside the generator met NaN or inf: diverged weights
+            if 'NaN or inf' not in str(e): raise
+            out, img, why = None, batch['source'] * float('nan'), f"inside the generator: {e}"
         if torch.isfinite(img).all():
             terms = generator_losses(img.float(), batch['driving'], critic, reconstruction, coefficient,
                                      source=batch['source'], weights=weights)
@@ -279,10 +317,10 @@ def generator_step(generator, critic, batch, opt, scaler, reconstruction, coeffi
                     + (['adv'] if critic is not None else []) + ['total']
             terms = {k: img.new_tensor(float('nan')) for k in names}
     logs = sync_logs({f'g_{k}': v for k, v in terms.items()})
-    check_finite(logs, step, 'generator')
+    check_finite(logs, step, 'generator', why)
     opt.zero_grad(set_to_none=True)
     scaler.scale(terms['total']).backward()
-    scaler.step(opt)
+    logs['g_skipped'] = float(not optimizer_step(opt, scaler))   # 1: the gradients were not finite, the weights did not move
     return logs, out
 
 def critic_step(critic, batch, fake, opt, scaler, gp_weight: float, step: int, seed: int, amp: bool) -> dict:
@@ -298,7 +336,7 @@ def critic_step(critic, batch, fake, opt, scaler, gp_weight: float, step: int, s
     if world()[1] > 1:                                  # average the critic's gradients by hand (see above)
         for p in critic.parameters():
             if p.grad is not None: dist.all_reduce(p.grad); p.grad /= world()[1]
-    scaler.step(opt)
+    logs['d_skipped'] = float(not optimizer_step(opt, scaler))
     return logs
 
 # %% ../nbs/10_train.ipynb #d5c879f3
@@ -311,16 +349,19 @@ class TrainResult:
     generator: nn.Module           # unwrapped, on its device
     critic: nn.Module
     run_dir: Path
+    skipped: int = 0               # steps skipped for non-finite gradients
 
-def load_training_checkpoint(path: str | Path, config: TrainConfig) -> dict:
+def load_training_checkpoint(path: str | Path, config: TrainConfig, restart: str = 'resume=False') -> dict:
     "A checkpoint to resume `config` from: refused if made for other settings (the RUNTIME_FIELDS may differ) or if it lacks what a resume needs."
-    ck = load_checkpoint(path, config.to_dict(), ignore=RUNTIME_FIELDS)
+    defaults = {f.name: f.default for f in fields(TrainConfig) if f.default is not MISSING}   # settings newer than the checkpoint
+    ck = load_checkpoint(path, config.to_dict(), ignore=RUNTIME_FIELDS, defaults=defaults, restart=restart)
     missing = [k for k in ('step', 'model', 'critic', 'opt_model', 'opt_critic', 'scaler', 'rng') if k not in ck]
     if missing: raise ValueError(f"{path}: an incomplete training checkpoint (no {', '.join(missing)})")
     return ck
 
 def write_checkpoint(path: Path, step: int, config: TrainConfig, generator, critic, opt_generator, opt_critic, scaler) -> Path:
-    "Everything an exact resume needs (the step, the config, both networks, both optimisers, the scaler, the RNG states), saved atomically."
+    "Everything an exact resume needs (the step, the config, both networks, both optimisers, the scaler, the RNG states), saved atomically; never non-finite weights."
+    check_parameters(step, generator=generator, critic=critic)
     return save_checkpoint(path, dict(step=step, config=config.to_dict(), architecture=architecture(generator),
                                       model=generator.state_dict(), critic=critic.state_dict(), opt_model=opt_generator.state_dict(),
                                       opt_critic=opt_critic.state_dict(), scaler=scaler.state_dict(), rng=rng_state()))
@@ -347,11 +388,30 @@ def evaluate_and_log(generator: nn.Module, held: Dataset, device, config: TrainC
 def append_jsonl(path: Path, record: dict):
     with open(path, 'a') as f: f.write(json.dumps(record) + '\n')
 
-def truncate_jsonl(path: Path, step: int):
-    "Drop metric lines past `step` (written after the checkpoint a run resumes from); atomic."
+def read_jsonl(path: Path, restart_hint: str = 'resume=False') -> list:
+    "The records of a metrics log. A torn last line (a run killed while appending) is dropped with a warning; any other damage is a ValueError naming the file and line."
+    try: lines = Path(path).read_text().splitlines()
+    except UnicodeDecodeError as e: raise ValueError(f"{path}: not a text file ({e}); move it away or start afresh ({restart_hint})") from None
+    while lines and not lines[-1].strip(): lines.pop()
+    records = []
+    for i, line in enumerate(lines):
+        if not line.strip(): continue
+        try: r = json.loads(line)
+        except json.JSONDecodeError as e:
+            if i == len(lines) - 1:
+                logging.getLogger(__name__).warning(f"{path}: dropping its torn last line {i + 1} ({e}: {line[:60]!r}), written when a run was killed")
+                break
+            r = None
+        if not isinstance(r, dict) or not isinstance(r.get('step', 0), int):
+            raise ValueError(f"{path}: line {i + 1} is not a metrics record ({line[:60]!r}); repair or move the file, or start afresh ({restart_hint})")
+        records.append(r)
+    return records
+
+def truncate_jsonl(path: Path, step: int, restart: str = 'resume=False'):
+    "Drop metric lines past `step` (written after the checkpoint a run resumes from) and a torn last line (all of them at step 0: a fresh start); atomic."
     if not path.exists(): return
-    keep = [l for l in path.read_text().splitlines() if l.strip() and json.loads(l).get('step', 0) <= step]
-    with atomic_write(path, 'w') as f: f.write(''.join(l + '\n' for l in keep))
+    keep = [r for r in read_jsonl(path, restart) if r.get('step', 0) <= step] if step > 0 else []   # a fresh start: a fresh log
+    with atomic_write(path, 'w') as f: f.write(''.join(json.dumps(r) + '\n' for r in keep))
 
 # %% ../nbs/10_train.ipynb #55e0bdb8
 def train(config: TrainConfig | str = 'tiny',        # a TrainConfig or a preset name ('tiny', 'paper', 'toy')
@@ -363,6 +423,7 @@ def train(config: TrainConfig | str = 'tiny',        # a TrainConfig or a preset
           eval_data: Dataset | None = None,         # held-out pairs (default: from `data`)
           progress: bool = True,                    # tqdm bar (rank 0)
           callback: Callable | None = None,         # callback(step, logs) after every step
+          restart: str = 'resume=False',            # how the caller starts afresh, named in errors ('--no-resume' from the CLI)
           ) -> TrainResult:
     "Train the generator and critic of Eq. 4 / Eq. 8; see the notebook for the files a run writes."
     cfg = TrainConfig.preset(config) if isinstance(config, str) else config
@@ -371,17 +432,21 @@ def train(config: TrainConfig | str = 'tiny',        # a TrainConfig or a preset
     created, device = setup_distributed(device)
     rank, n_proc = world()
     run_dir = Path(run_dir); ck_path, log_path = run_dir / CHECKPOINT_FILE, run_dir / 'metrics.jsonl'
-    last_ck = None
+    last_ck, lock, new_dir = None, None, not run_dir.exists()
     try:
-        # --- resume? (read first: a bad checkpoint fails before any work) ---
+        # --- the run folder is ours (one run per folder), then resume? (read first: a bad checkpoint fails before any work) ---
+        lock = claim_run_dir(run_dir, rank, n_proc, device)
+        for folder in (run_dir, run_dir / 'samples') if lock is not None else ():       # ours now: a killed run's leftovers go
+            for p in remove_stale_temporaries(folder): logging.getLogger(__name__).warning(f"{p}: removed, a temporary left by a run that was killed")
         ck = None
         if resume is not False and resume is not None:
             src = ck_path if resume is True else Path(resume)
-            if resume is not True or src.exists(): ck = load_training_checkpoint(src, cfg)
+            if resume is not True or src.exists(): ck = load_training_checkpoint(src, cfg, restart)
         train_ds, held = make_datasets(cfg, data)
         if eval_data is not None: held = eval_data
         spe = len(epoch_batches(len(train_ds), cfg.batch_size, 0, cfg.seed, rank, n_proc))
-        if spe == 0: raise ValueError(f"data: {len(train_ds)} training items cannot fill one batch of {cfg.batch_size} on each of {n_proc} processes")
+        if spe == 0: raise ValueError(f"data: {len(train_ds)} training items cannot fill one batch of {cfg.batch_size} on each of {n_proc} processes"
+                                      + (" (more items per clip: --items-per-clip N, TrainConfig.items_per_clip)" if hasattr(train_ds, 'clips') else ''))
         # --- models, losses, optimisers ---
         G = (generator if generator is not None else make_generator(cfg)).to(device)
         with torch.random.fork_rng(devices=[]):
@@ -411,14 +476,14 @@ def train(config: TrainConfig | str = 'tiny',        # a TrainConfig or a preset
         # --- the run folder (rank 0 writes every file) ---
         if rank == 0:
             run_dir.mkdir(parents=True, exist_ok=True); (run_dir / 'samples').mkdir(exist_ok=True)
-            for folder in (run_dir, run_dir / 'samples'): remove_stale_temporaries(folder)   # left by a killed run
-            truncate_jsonl(log_path, step)
+            truncate_jsonl(log_path, step, restart)
             with atomic_write(run_dir / 'config.json', 'w') as f: f.write(json.dumps(cfg.to_dict(), indent=1))
             if step == 0: append_jsonl(log_path, {'step': 0, 'kind': 'setup', 'reconstruction': reconstruction.description,
                                                   'device': str(device), 'processes': n_proc, 'amp': amp, 'train_items': len(train_ds)})
         last_ck = ck_path if ck is not None and resume is True else None
         # --- the loop ---
         show, metrics, interrupted, t0 = None, {}, False, time.time()
+        skipped, in_a_row = 0, 0                        # steps skipped for non-finite gradients: in all, and the latest run of them
         bar = tqdm(total=cfg.steps, initial=step, disable=not progress or rank != 0, desc=f'train {cfg.name}', dynamic_ncols=True)
         with StopFlag() as stop:
             while step < cfg.steps:
@@ -438,6 +503,12 @@ def train(config: TrainConfig | str = 'tiny',        # a TrainConfig or a preset
                     if adversarial: logs.update(critic_step(D, batch, out['image'], optD, scaler, weights.gp, step, cfg.seed, amp))
                     scaler.update()
                     step += 1
+                    if logs.get('g_skipped') or logs.get('d_skipped'):
+                        skipped, in_a_row = skipped + 1, in_a_row + 1
+                        logging.getLogger(__name__).warning(f"step {step}: non-finite gradients; the step was skipped ({in_a_row} in a row)")
+                        if in_a_row >= MAX_SKIPPED_STEPS:
+                            raise TrainingDiverged(f"step {step}: {in_a_row} steps in a row with non-finite gradients (each skipped)")
+                    else: in_a_row = 0
                     bar.update(1); bar.set_postfix({k[2:] if k.startswith('g_') else k: f'{v:.3g}' for k, v in logs.items()
                                                     if k in ('g_total', 'g_rec', 'd_wasserstein', 'd_gp')}, refresh=False)
                     if rank == 0 and step % cfg.log_every == 0:
@@ -448,16 +519,18 @@ def train(config: TrainConfig | str = 'tiny',        # a TrainConfig or a preset
                         save_samples(G, show, run_dir / 'samples' / f'step_{step:07d}.png')
                     if rank == 0 and step % cfg.eval_every == 0:
                         metrics = evaluate_and_log(G, held, device, cfg, regressor, log_path, step) or metrics
-                    if rank == 0 and step % cfg.checkpoint_every == 0:
-                        last_ck = write_checkpoint(ck_path, step, cfg, G, D, optG, optD, scaler)
+                    if step % cfg.checkpoint_every == 0:
+                        check_parameters(step, generator=G, critic=D)   # every process: they stop together
+                        if rank == 0: last_ck = write_checkpoint(ck_path, step, cfg, G, D, optG, optD, scaler)
                     flag = mean_over_processes(torch.tensor([float(stop.set)], device=device if n_proc > 1 else 'cpu'))
                     if flag.item() > 0: interrupted = True; break
                     if step >= cfg.steps: break
                 if interrupted: break
             bar.close()
             # --- the end: a checkpoint unless the last step wrote one, and the final samples and metrics ---
-            if rank == 0 and (interrupted or last_ck is None or step % cfg.checkpoint_every):
-                last_ck = write_checkpoint(ck_path, step, cfg, G, D, optG, optD, scaler)
+            if interrupted or last_ck is None or step % cfg.checkpoint_every:
+                check_parameters(step, generator=G, critic=D)
+                if rank == 0: last_ck = write_checkpoint(ck_path, step, cfg, G, D, optG, optD, scaler)
             if rank == 0 and not interrupted and step % cfg.eval_every and cfg.steps > 0:
                 save_samples(G, show if show is not None else sample_pairs(held, device, regressor),
                              run_dir / 'samples' / f'step_{step:07d}.png')
@@ -465,12 +538,26 @@ def train(config: TrainConfig | str = 'tiny',        # a TrainConfig or a preset
         if n_proc > 1:                                  # DDP syncs buffers (BN statistics) before each forward, not after
             for b in list(G.buffers()) + list(D.buffers()): dist.broadcast(b, 0)
         if rank == 0 and interrupted: print(f"interrupted at step {step}: checkpoint written to {last_ck}")
-        return TrainResult(step, last_ck, interrupted, metrics, G, D, run_dir)
+        return TrainResult(step, last_ck, interrupted, metrics, G, D, run_dir, skipped)
     except TrainingDiverged as e:
         where = f"the last good checkpoint is {last_ck}" if last_ck is not None else "no checkpoint was written yet"
         raise TrainingDiverged(f"{e}; stopped without saving: {where} (lower the learning rate or check the data)") from None
     finally:
+        if lock is not None:
+            lock.release()
+            if new_dir and [p.name for p in run_dir.iterdir()] == [LOCK_FILE]: shutil.rmtree(run_dir)   # a start that failed leaves nothing
         if created: dist.destroy_process_group()
+
+def claim_run_dir(run_dir: Path, rank: int, n_proc: int, device) -> RunLock | None:
+    "Rank 0 takes the run folder's lock (`checkpoint.RunLock`); every process raises RunFolderBusy when another run holds it."
+    lock, busy = None, None
+    if rank == 0:
+        try: lock = RunLock(run_dir).acquire()
+        except RunFolderBusy as e: busy = e
+    if n_proc > 1 and mean_over_processes(torch.tensor([float(busy is None)], device=device)).item() < 1:
+        raise busy or RunFolderBusy(f"{run_dir}: in use by another training run (rank 0 says which)")
+    if busy is not None: raise busy
+    return lock
 
 # %% ../nbs/10_train.ipynb #f5afe398
 def architecture(generator: nn.Module) -> dict:

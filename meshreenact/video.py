@@ -233,7 +233,7 @@ def to_crop_coords(points: np.ndarray, box: np.ndarray, H: int, W: int, size: in
     return ((np.asarray(points, np.float64) - [l, t] + 0.5) * size / side - 0.5).astype(np.float32)
 
 # %% ../nbs/05b_video.ipynb #b0c9e7d8
-CROP_VERSION = 1   # bump when the cropping changes: old cache entries are then ignored
+CROP_VERSION = 2   # bump when the cropping changes: old cache entries are then ignored (2: SHA-256 of each file in meta.json)
 
 @dataclass
 class ClipCrops:
@@ -251,11 +251,27 @@ class ClipCrops:
         return load_image(self.frames[i])
 
     @classmethod
-    def load(cls, folder: Path) -> ClipCrops:
-        meta = json.loads((folder / 'meta.json').read_text())
+    def load(cls, folder: Path, verify: bool = True) -> ClipCrops:
+        "Read a cache entry; with `verify`, every file must match the SHA-256 stored in meta.json. A ValueError names what is damaged."
+        meta = _read_meta(folder / 'meta.json')
+        if verify:
+            missing = [f for f in meta['sha256'] if not (folder / f).is_file()]
+            if missing: raise ValueError(f"{folder}: missing frames {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}")
+            bad = [f for f, h in meta['sha256'].items() if sha256_file(folder / f) != h]
+            if bad: raise ValueError(f"{folder / bad[0]}: damaged (its SHA-256 differs from meta.json's){f' and {len(bad) - 1} more' if len(bad) > 1 else ''}")
         lm = folder / 'landmarks.npy'
         return cls(meta['name'], folder, [folder / f for f in meta['frames']], np.array(meta['indices']),
                    None if meta['box'] is None else np.array(meta['box']), np.load(lm) if lm.exists() else None, meta['stats'])
+
+def _read_meta(path: Path) -> dict:
+    "meta.json of a crop cache entry; a ValueError naming the file when it is missing, unreadable or incomplete."
+    try: meta = json.loads(path.read_text())
+    except FileNotFoundError: raise ValueError(f"{path}: missing (an incomplete cache entry)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e: raise ValueError(f"{path}: unreadable ({e})") from None
+    need = ('name', 'frames', 'indices', 'box', 'stats', 'sha256')
+    if not isinstance(meta, dict) or any(k not in meta for k in need) or not set(meta['frames']) <= set(meta['sha256']):
+        raise ValueError(f"{path}: not a complete crop cache entry (expected keys {', '.join(need)}, a checksum per frame)")
+    return meta
 
 def _is_clip_folder(p: Path) -> bool: return p.is_dir() and any(q.suffix.lower() in IMAGE_SUFFIXES for q in p.iterdir())
 
@@ -297,7 +313,8 @@ def _write_crops(out: Path, crops: Iterator[tuple[str, torch.Tensor]], meta: dic
         names = []
         for name, c in crops: iio.imwrite(tmp / name, tensor_to_image(c), compress_level=1); names.append(name)  # fast, lossless
         if names != meta['frames']: raise RuntimeError(f"{meta['source']}: the second pass gave other frames than the first")
-        if landmarks is not None: np.save(tmp / 'landmarks.npy', landmarks)
+        if landmarks is not None: np.save(tmp / 'landmarks.npy', landmarks); names.append('landmarks.npy')
+        meta = {**meta, 'sha256': {n: sha256_file(tmp / n) for n in names}}  # what ClipCrops.load verifies
         (tmp / 'meta.json').write_text(json.dumps(meta, indent=1))          # written last: marks the entry complete
 
 def _chunks(it, n: int):
@@ -323,10 +340,10 @@ def crop_clip(path: str | Path,                 # a video file or a folder of fr
     if size < 8: raise ValueError(f"size must be at least 8 px, got {size}")
     settings = dict(size=size, step=step, max_frames=max_frames, crop=crop, scale=scale, shift=shift, upsample=upsample)
     out = Path(cache or cache_dir() / 'crops') / f'{path.stem}-{clip_key(path, settings)}'
-    if (out / 'meta.json').exists():
-        cached = ClipCrops.load(out)
-        if all(f.exists() for f in cached.frames): return cached
-        _log.warning(f"{out}: cache entry has missing frames; recomputing it"); shutil.rmtree(out, ignore_errors=True)
+    if out.exists():
+        try: return ClipCrops.load(out)
+        except ValueError as e:                          # damaged: say what, and build the entry again
+            _log.warning(f"crop cache: {e}; rebuilding the entry {out.name}"); shutil.rmtree(out, ignore_errors=True)
     # pass 1: landmarks of the largest face in every frame (or just the frame size without detection)
     stats, keep, lms, H, W = dict(read=0, no_face=0, several_faces=0), [], [], 0, 0
     for i, fr in iter_clip(path, step, max_frames):
