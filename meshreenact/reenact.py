@@ -20,7 +20,7 @@ from .motion import (conv_bn_relu, UpBlock, DownBlock, ResBlock, FlowDecoder, GC
 
 # %% auto #0
 __all__ = ['resize_flow', 'masked_flow', 'AppearanceEncoder', 'Hourglass', 'OcclusionNet', 'ReenactOutput', 'ReenactingModule',
-           'GeneratorConfig', 'GeneratorOutput', 'level_bases', 'Generator']
+           'GeneratorConfig', 'GeneratorOutput', 'level_bases', 'Generator', 'Reenact2D', 'export_onnx']
 
 # %% ../nbs/08_reenact.ipynb #1ad058c2
 def resize_flow(flow: torch.Tensor,  # (B, H, W, 2) backward flow, normalized
@@ -302,3 +302,34 @@ class Generator(nn.Module):
         if len(stacked) != len(image): raise ValueError(f"image and coefficients batch sizes differ: {len(image)} vs {len(stacked)}")
         out = self.reenact(image, self.motion(stacked.to(image.dtype)))
         return GeneratorOutput(**vars(out), stacked=stacked)
+
+# %% ../nbs/08_reenact.ipynb #587650c6
+class Reenact2D(nn.Module):
+    "The generator's 2-D part as one module: (source I_s (B, 3, H, W), motion feature F_m (B, latent)) -> Î_d (B, 3, H, W)."
+    def __init__(self, decoder: FlowDecoder, reenact: ReenactingModule):
+        super().__init__()
+        self.decoder, self.reenact = decoder, reenact
+    def forward(self, source: torch.Tensor, motion_feature: torch.Tensor) -> torch.Tensor:
+        return self.reenact(source, self.decoder(motion_feature)).image
+
+def export_onnx(generator: Generator,       # a Generator (its flow decoder and reenacting module are exported)
+                path,                       # the .onnx file to write (atomically)
+                batch: int = 1,             # fixed batch size of the exported graph
+                opset: int = 18):           # >= 16 for GridSample, 18 for the anti-aliased Resize
+    "Export the 2-D part (flow decoder + reenacting module) to ONNX: inputs 'source', 'motion_feature'; output 'image'."
+    import os
+    from pathlib import Path
+    if opset < 18: raise ValueError(f"opset: the occlusion net's anti-aliased resize needs opset 18 or later, got {opset}")
+    m = Reenact2D(generator.motion.decoder, generator.reenact).eval()
+    p = next(generator.parameters())
+    S = generator.config.size
+    args = (torch.rand(batch, 3, S, S, device=p.device), torch.zeros(batch, m.decoder.fc.in_features, device=p.device))
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f'{path.name}.{os.getpid()}.tmp')
+    try:
+        torch.onnx.export(m, args, str(tmp), dynamo=True, opset_version=opset, input_names=['source', 'motion_feature'],
+                          output_names=['image'], external_data=False, verbose=False)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists(): tmp.unlink()
+    return path
