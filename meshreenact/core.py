@@ -17,8 +17,8 @@ from threadpoolctl import threadpool_limits
 # %% auto #0
 __all__ = ['TEMP_SUFFIX', 'ALIGN_CORNERS', 'atomic_write', 'atomic_folder', 'remove_stale_temporaries', 'image_to_tensor',
            'load_image', 'tensor_to_image', 'save_image', 'pixel_to_normalized', 'normalized_to_pixel', 'identity_grid',
-           'warp', 'default_device', 'seed_everything', 'check_tensor', 'single_threaded', 'cache_dir', 'sha256_file',
-           'AssetError', 'cached_files_ok', 'damaged_files', 'fetch_wheel_files', 'package_file']
+           'warp', 'default_device', 'seed_everything', 'check_tensor', 'check_shape', 'single_threaded', 'cache_dir',
+           'sha256_file', 'AssetError', 'cached_files_ok', 'damaged_files', 'fetch_wheel_files', 'package_file']
 
 # %% ../nbs/00_core.ipynb #e44002b0
 TEMP_SUFFIX = '.partial'   # a temporary of atomic_write / atomic_folder: .NAME.PID.RANDOM.partial
@@ -172,6 +172,16 @@ def check_tensor(x, name: str, shape: tuple, dtype_floating: bool = True) -> tor
     if dtype_floating:
         if not x.is_floating_point(): raise TypeError(f"{name}: expected a floating-point tensor, got {x.dtype}")
         if not torch.isfinite(x).all(): raise ValueError(f"{name}: contains NaN or inf")
+    return x
+
+# %% ../nbs/00_core.ipynb #9ddf7c87
+def check_shape(x, name: str, shape: tuple) -> torch.Tensor:
+    "`check_tensor` without the NaN/inf scan: `x` is a floating-point tensor of `shape` (None = any size), else a clear error."
+    if not isinstance(x, torch.Tensor): raise TypeError(f"{name}: expected a torch.Tensor, got {type(x).__name__}")
+    if x.ndim != len(shape) or any(s is not None and s != d for s, d in zip(shape, x.shape)):
+        want = '(' + ', '.join('*' if s is None else str(s) for s in shape) + ')'
+        raise ValueError(f"{name}: expected shape {want}, got {tuple(x.shape)}")
+    if not x.is_floating_point(): raise TypeError(f"{name}: expected a floating-point tensor, got {x.dtype}")
     return x
 
 # %% ../nbs/00_core.ipynb #3d1664b2

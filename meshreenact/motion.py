@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import identity_grid, warp, check_tensor
+from .core import identity_grid, warp, check_tensor, check_shape
 from .graph import SpectralResBlock
 from .sampling import MeshResample
 from .render import render
@@ -31,17 +31,22 @@ class UpBlock(nn.Module):
     "Two-branch ×2 up-sampling block (§3.2): main = up, conv-BN-ReLU, conv-BN-ReLU; shortcut = up (+1×1 conv if channels change); summed."
     def __init__(self, c_in: int,             # input channels
                  c_out: int,                  # output channels
-                 mode: str = 'nearest'):      # up-sampling interpolation
+                 mode: str = 'nearest',       # up-sampling interpolation
+                 convs: int = 2):             # 2: the paper's two-branch block; 1: FOMM's up, conv-BN-ReLU (no shortcut)
         super().__init__()
+        if convs not in (1, 2): raise ValueError(f"convs: expected 1 or 2, got {convs!r}")
         self.mode = mode
-        self.main = nn.Sequential(conv_bn_relu(c_in, c_out), conv_bn_relu(c_out, c_out))
-        self.shortcut = nn.Identity() if c_in == c_out else nn.Conv2d(c_in, c_out, 1, bias=False)
+        if convs == 2:
+            self.main = nn.Sequential(conv_bn_relu(c_in, c_out), conv_bn_relu(c_out, c_out))
+            self.shortcut = nn.Identity() if c_in == c_out else nn.Conv2d(c_in, c_out, 1, bias=False)
+        else: self.main, self.shortcut = conv_bn_relu(c_in, c_out), None
 
     def forward(self, x: torch.Tensor,        # (B, c_in, h, w)
                 size=None,                    # output (H, W); None: (2h, 2w)
                ) -> torch.Tensor:             # (B, c_out, 2h, 2w) or (B, c_out, H, W)
         up = F.interpolate(x, size=size, scale_factor=None if size else 2, mode=self.mode)
-        return self.main(up) + self.shortcut(up)
+        y = self.main(up)
+        return y if self.shortcut is None else y + self.shortcut(up)
 
 class ResBlock(nn.Module):
     "Pre-activation residual block [5]: x + conv(ReLU(BN(conv(ReLU(BN(x)))))); (B, C, H, W) -> same."
@@ -67,9 +72,11 @@ class FlowDecoder(nn.Module):
                  min_channels: int = 8,         # ... but never fewer than this
                  start: int = 4,                # side s of the first map
                  n_res: int = 1,                # residual blocks at full resolution
-                 head_std: float = 1e-3):       # std of the last conv's initial weights (0: exactly the identity flow)
+                 head_std: float = 1e-3,        # std of the last conv's initial weights (0: exactly the identity flow)
+                 out_size=None):                # T*'s size if not `size`: Δ drawn at `size`, bilinearly resized (None: `size`)
         super().__init__()
         self.size = _size2(size); H, W = self.size
+        self.out_size = _size2(out_size, 'out_size') if out_size is not None else self.size
         n_up = max(1, math.ceil(math.log2(max(H, W) / start)))
         self.channels = [max(min_channels, max_channels >> i) for i in range(n_up + 1)]
         self.start, ch = start, self.channels
@@ -89,14 +96,15 @@ class FlowDecoder(nn.Module):
 
     def displacement(self, z: torch.Tensor) -> torch.Tensor:  # (B, 2, H, W) Δ in normalized units
         "The decoder proper: F_m (B, latent) -> Δ."
-        check_tensor(z, 'z', (None, self.fc.in_features))
+        check_shape(z, 'z', (None, self.fc.in_features))
         x = self.fc_norm(self.fc(z).view(len(z), self.channels[0], self.start, self.start))
         for i, up in enumerate(self.ups):
             x = up(x, size=self.size if i == len(self.ups) - 1 else None)   # the last block lands on (H, W)
         return self.head(self.res(x))
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:  # (B, H, W, 2) backward flow T*, normalized
+    def forward(self, z: torch.Tensor) -> torch.Tensor:  # (B, H, W, 2) backward flow T*, normalized; (H, W) = out_size
         d = self.displacement(z)
+        if self.out_size != self.size: d = F.interpolate(d, size=self.out_size, mode='bilinear', align_corners=False)
         B, _, H, W = d.shape
         return identity_grid(B, H, W, device=d.device, dtype=d.dtype) + d.permute(0, 2, 3, 1)
 
@@ -105,7 +113,7 @@ def stacked_mesh(source: torch.Tensor,   # (B, n, 3) image-space source mesh M_s
                  driving: torch.Tensor,  # (B, n, 3) image-space driving mesh M_d (source identity, §3.1)
                 ) -> torch.Tensor:       # (B, n, 6) V* = [V_s | V_d]
     "The stacked mesh M* of §3.2: source and driving vertices side by side on the shared topology."
-    check_tensor(source, 'source mesh', (None, None, 3)); check_tensor(driving, 'driving mesh', tuple(source.shape))
+    check_shape(source, 'source mesh', (None, None, 3)); check_shape(driving, 'driving mesh', tuple(source.shape))
     return torch.cat([source, driving], -1)
 
 class GCNEncoder(nn.Module):
@@ -132,7 +140,7 @@ class GCNEncoder(nn.Module):
 
     def features(self, x: torch.Tensor) -> list:   # per block: (B, n_l, C_l), then the FC input (B, n_out, C)
         "Vertex features after each block (and the last down-sampling): what the architecture figure prints."
-        check_tensor(x, 'stacked mesh', (None, self.n_in, self.blocks[0].conv.in_channels))
+        check_shape(x, 'stacked mesh', (None, self.n_in, self.blocks[0].conv.in_channels))
         out = []
         for i, blk in enumerate(self.blocks):
             x = blk(x); out.append(x)
@@ -177,7 +185,7 @@ class RenderedMeshEncoder(nn.Module):
     @torch.no_grad()
     def render_pair(self, stacked: torch.Tensor) -> torch.Tensor:  # (B, 6, S, S): [render(M_s), render(M_d)]
         "The 'rendered mesh images' the CNN reads: both meshes in flat PNCC colours on black."
-        check_tensor(stacked, 'stacked', (None, self.colors.shape[0], 6))
+        check_shape(stacked, 'stacked', (None, self.colors.shape[0], 6))
         B = len(stacked)
         v = torch.cat([stacked[..., :3], stacked[..., 3:]])                       # (2B, n, 3)
         img, _ = render(v, self.triangles, self.colors.to(v.dtype), self.size, ambient=1., diffuse=0.)

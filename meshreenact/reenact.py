@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import identity_grid, warp, check_tensor
+from .core import identity_grid, warp, check_tensor, check_shape
 from .morphable import MorphableModel, Coeffs, load_bfm, project, identity_excluded
 from .sampling import MeshHierarchy
 from .motion import (conv_bn_relu, UpBlock, DownBlock, ResBlock, FlowDecoder, GCNEncoder, RenderedMeshEncoder,
@@ -20,14 +20,14 @@ from .motion import (conv_bn_relu, UpBlock, DownBlock, ResBlock, FlowDecoder, GC
 
 # %% auto #0
 __all__ = ['resize_flow', 'masked_flow', 'AppearanceEncoder', 'Hourglass', 'OcclusionNet', 'ReenactOutput', 'ReenactingModule',
-           'GeneratorConfig', 'GeneratorOutput', 'level_bases', 'Generator']
+           'GeneratorConfig', 'GeneratorOutput', 'level_bases', 'Generator', 'Reenact2D', 'export_onnx']
 
 # %% ../nbs/08_reenact.ipynb #1ad058c2
 def resize_flow(flow: torch.Tensor,  # (B, H, W, 2) backward flow, normalized
                 size,                # (h, w)
                ) -> torch.Tensor:    # (B, h, w, 2)
     "Resize a backward flow: resize its displacement (bilinear, align_corners=False) and add the identity grid of the new size."
-    check_tensor(flow, 'flow', (None, None, None, 2))
+    check_shape(flow, 'flow', (None, None, None, 2))
     B, H, W, _ = flow.shape; h, w = size
     if (h, w) == (H, W): return flow
     d = flow - identity_grid(B, H, W, device=flow.device, dtype=flow.dtype)
@@ -39,7 +39,7 @@ def masked_flow(flow: torch.Tensor,  # (B, h, w, 2) backward flow T*
                ) -> torch.Tensor:    # (B, h, w, 2)
     "The masked optical flow T_M = M T* + (1 - M) Id (FOMM's mask over {T*, identity})."
     B, h, w, _ = flow.shape
-    check_tensor(mask, 'mask', (B, 1, h, w))
+    check_shape(mask, 'mask', (B, 1, h, w))
     m = mask.permute(0, 2, 3, 1)
     return m * flow + (1 - m) * identity_grid(B, h, w, device=flow.device, dtype=flow.dtype)
 
@@ -119,14 +119,15 @@ class ReenactingModule(nn.Module):
                  occlusion: bool = True,          # False: the Baseline of §5.3 (no occlusion net, O = M = 1)
                  occ_base: int = 16, occ_max_channels: int = 64,
                  occ_layers: int = 4,             # the hourglass's depth ("four-layer")
-                 occ_scale: float = 0.5):         # the occlusion net works at this fraction of the image size
+                 occ_scale: float = 0.5,          # the occlusion net works at this fraction of the image size
+                 up_convs: int = 2):              # decoder up-sampling blocks: 2 = the paper's two-branch block, 1 = one conv (FOMM's)
         super().__init__()
         self.encoder = AppearanceEncoder(base, max_channels, n_down)
         self.occlusion = OcclusionNet(occ_base, occ_max_channels, occ_layers) if occlusion else None
         self.occ_scale = occ_scale
         self.bottleneck = nn.Sequential(*[ResBlock(self.encoder.out_channels) for _ in range(n_res)])
         ch = _widths(base, max_channels, n_down)[::-1]
-        self.ups = nn.ModuleList([UpBlock(ch[i], ch[i + 1]) for i in range(n_down)])
+        self.ups = nn.ModuleList([UpBlock(ch[i], ch[i + 1], convs=up_convs) for i in range(n_down)])
         self.final = nn.Conv2d(ch[-1], 3, 7, padding=3)
 
     def encode(self, source: torch.Tensor) -> torch.Tensor:  # (B, C, h, w)
@@ -159,9 +160,9 @@ class ReenactingModule(nn.Module):
     def forward(self, source: torch.Tensor,   # (B, 3, H, W) source image I_s in [0, 1]
                 flow: torch.Tensor,           # (B, H, W, 2) T* from the motion net
                ) -> ReenactOutput:
-        check_tensor(source, 'source', (None, 3, None, None))
+        check_shape(source, 'source', (None, 3, None, None))
         B, _, H, W = source.shape
-        check_tensor(flow, 'flow', (B, H, W, 2))
+        check_shape(flow, 'flow', (B, H, W, 2))
         feat = self.encode(source)
         o, m = self.occlude(source, flow, feat.shape[-2:])
         mf = masked_flow(resize_flow(flow, feat.shape[-2:]), m)
@@ -191,6 +192,8 @@ class GeneratorConfig:
     occ_scale: float = 0.5             # the occlusion net's input size, as a fraction of the image
     cnn_size: int = 64                 # GCNs→CNNs: render size of the two meshes
     cnn_base: int = 16                 # GCNs→CNNs: first CNN width
+    up_convs: int = 2                  # reenacting module's up-sampling blocks: 2 = the paper's two-branch block, 1 = one conv (FOMM's)
+    flow_draw_size: int | None = None  # the flow decoder draws Δ at this size, resized to `size` (None: at `size`)
 
     def __post_init__(self):
         _size2(self.size)
@@ -209,6 +212,13 @@ class GeneratorConfig:
         return cls(**{**dict(size=256, level=0, gcn_channels=(32, 32, 64, 64), latent=256, flow_max_channels=256,
                              flow_min_channels=32, flow_res=2, base=64, max_channels=512, n_down=2, n_res=6,
                              occ_base=64, occ_max_channels=512, occ_scale=0.25, cnn_size=128, cnn_base=32), **changes})
+
+    @classmethod
+    def light(cls, **changes) -> 'GeneratorConfig':
+        "A light 256 px preset (under half of FOMM's per-frame cost): level-1 mesh, flow drawn at 64 px, 128-channel features, 3 bottleneck blocks, one-conv up-sampling."
+        return cls(**{**dict(size=256, level=1, gcn_channels=(32, 32, 64, 64), latent=128, flow_max_channels=128,
+                             flow_min_channels=32, flow_res=1, flow_draw_size=64, base=32, max_channels=128, n_down=2, n_res=3,
+                             up_convs=1, occ_base=32, occ_max_channels=256, occ_scale=0.25, cnn_size=128, cnn_base=32), **changes})
 
 @dataclass
 class GeneratorOutput(ReenactOutput):
@@ -262,10 +272,11 @@ class Generator(nn.Module):
         else:
             enc = RenderedMeshEncoder(torch.as_tensor(hierarchy.triangles[l]), pncc_colors(mean), cfg.cnn_size,
                                       cfg.cnn_base, cfg.max_channels, cfg.latent)
-        dec = FlowDecoder(cfg.latent, cfg.size, cfg.flow_max_channels, cfg.flow_min_channels, n_res=cfg.flow_res)
+        dec = FlowDecoder(cfg.latent, cfg.flow_draw_size or cfg.size, cfg.flow_max_channels, cfg.flow_min_channels, n_res=cfg.flow_res,
+                          out_size=cfg.size)
         self.motion = MotionNet(enc, dec)
         self.reenact = ReenactingModule(cfg.base, cfg.max_channels, cfg.n_down, cfg.n_res, cfg.occlusion,
-                                        cfg.occ_base, cfg.occ_max_channels, occ_scale=cfg.occ_scale)
+                                        cfg.occ_base, cfg.occ_max_channels, occ_scale=cfg.occ_scale, up_convs=cfg.up_convs)
 
     @property
     def n_vertices(self) -> int: return self.mean.shape[0]
@@ -291,3 +302,34 @@ class Generator(nn.Module):
         if len(stacked) != len(image): raise ValueError(f"image and coefficients batch sizes differ: {len(image)} vs {len(stacked)}")
         out = self.reenact(image, self.motion(stacked.to(image.dtype)))
         return GeneratorOutput(**vars(out), stacked=stacked)
+
+# %% ../nbs/08_reenact.ipynb #587650c6
+class Reenact2D(nn.Module):
+    "The generator's 2-D part as one module: (source I_s (B, 3, H, W), motion feature F_m (B, latent)) -> Î_d (B, 3, H, W)."
+    def __init__(self, decoder: FlowDecoder, reenact: ReenactingModule):
+        super().__init__()
+        self.decoder, self.reenact = decoder, reenact
+    def forward(self, source: torch.Tensor, motion_feature: torch.Tensor) -> torch.Tensor:
+        return self.reenact(source, self.decoder(motion_feature)).image
+
+def export_onnx(generator: Generator,       # a Generator (its flow decoder and reenacting module are exported)
+                path,                       # the .onnx file to write (atomically)
+                batch: int = 1,             # fixed batch size of the exported graph
+                opset: int = 18):           # >= 16 for GridSample, 18 for the anti-aliased Resize
+    "Export the 2-D part (flow decoder + reenacting module) to ONNX: inputs 'source', 'motion_feature'; output 'image'."
+    import os
+    from pathlib import Path
+    if opset < 18: raise ValueError(f"opset: the occlusion net's anti-aliased resize needs opset 18 or later, got {opset}")
+    m = Reenact2D(generator.motion.decoder, generator.reenact).eval()
+    p = next(generator.parameters())
+    S = generator.config.size
+    args = (torch.rand(batch, 3, S, S, device=p.device), torch.zeros(batch, m.decoder.fc.in_features, device=p.device))
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f'{path.name}.{os.getpid()}.tmp')
+    try:
+        torch.onnx.export(m, args, str(tmp), dynamo=True, opset_version=opset, input_names=['source', 'motion_feature'],
+                          output_names=['image'], external_data=False, verbose=False)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists(): tmp.unlink()
+    return path
