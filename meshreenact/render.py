@@ -10,11 +10,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .core import identity_grid, normalized_to_pixel, warp, check_tensor
+from .core import identity_grid, normalized_to_pixel, warp, check_tensor, show_image
 
 # %% auto #0
 __all__ = ['Raster', 'rasterize', 'interpolate', 'vertex_normals', 'lambert', 'render', 'mesh_flow', 'flow_visibility',
-           'hsv_to_rgb', 'flow_to_color', 'plot_flow_arrows']
+           'hsv_to_rgb', 'flow_to_color', 'plot_flow_arrows', 'show_flow']
 
 # %% ../nbs/04_render.ipynb #e4528726
 @dataclass
@@ -282,4 +282,14 @@ def plot_flow_arrows(ax,                        # a matplotlib Axes
     ax.quiver(q[..., 0][keep], q[..., 1][keep], (jj - q[..., 0])[keep], (ii - q[..., 1])[keep],
               angles='xy', scale_units='xy', scale=1, color=color, width=0.004)
     ax.set_xlim(-0.5, W - 0.5); ax.set_ylim(H - 0.5, -0.5); ax.axis('off')
+    return ax
+
+# %% ../nbs/04_render.ipynb #2ba75f88
+def show_flow(flow: torch.Tensor,               # (H, W, 2) one backward flow, normalized
+              mask: torch.Tensor | None = None,  # (1, H, W) or (H, W): where it is defined (white outside)
+              ax=None, title: str | None = None, arrows: bool = False, step: int = 6, max_mag: float | None = None):
+    "One-line flow figure: the colour wheel of `flow_to_color`, with `plot_flow_arrows` on top if `arrows`."
+    m = None if mask is None else mask.reshape(1, 1, *flow.shape[:2]).to(flow.dtype)
+    ax = show_image(flow_to_color(flow[None], m, max_mag)[0], ax, title)
+    if arrows and mask is not None: plot_flow_arrows(ax, flow, mask, step=step, color='k')
     return ax

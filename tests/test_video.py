@@ -169,11 +169,15 @@ def test_uncropped_video_centre_square(media, tmp_path):
 
 
 def test_real_grayscale_photo(media):
-    "A real 2-D grayscale JPEG goes through the detector without a crash; no frontal face there is a clear error."
+    """A real 2-D grayscale JPEG goes through the detector without a crash, and the outcome is pinned both ways:
+    BWPictureHuman.jpg shows a face in profile, which dlib's frontal HOG detector does not find (a clear error), and a
+    frontal photo turned into a 2-D grayscale array is still found. Catches a grayscale path that silently finds
+    nothing (the old test passed whether or not a face was found) and a detector that starts reporting a profile face."""
     arr = iio.imread(media['BWPictureHuman.jpg'])
     assert arr.ndim == 2
-    faces = video.detect_faces(arr, 'BWPictureHuman.jpg')
-    assert isinstance(faces, list)
-    if not faces:
-        with pytest.raises(ValueError, match='BWPictureHuman.jpg: no face found'):
-            video.largest_face(arr, 'BWPictureHuman.jpg')
+    assert video.detect_faces(arr, 'BWPictureHuman.jpg') == []                 # profile face: no frontal detection
+    with pytest.raises(ValueError, match='BWPictureHuman.jpg: no face found'):
+        video.largest_face(arr, 'BWPictureHuman.jpg')
+    rgb = iio.imread(media['single_face.jpg'])[..., :3].astype(np.float32)
+    gray = (rgb @ np.array([0.299, 0.587, 0.114], np.float32)).round().astype(np.uint8)   # (H, W) ITU-R 601 luma
+    assert gray.ndim == 2 and len(video.detect_faces(gray, 'single_face.jpg (gray)')) == 1
