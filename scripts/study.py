@@ -4,7 +4,7 @@ torch thread each, each generator exported (as `train --export` does) to OUT/NAM
 and a result line beside it.
 
     python scripts/study.py --measure 20                   # seconds per step of each system (warm-up and Eq. 4)
-    python scripts/study.py --steps 900 --warmup 600       # the study (OUT=/work/study by default)
+    python scripts/study.py --steps 450 --warmup 300       # the study (OUT=/work/study by default)
 
 Order: the headline comparison first (full and keypoints, seeds 0 and 1), then the Table 3 ablations (seed 0), then,
 while --deadline allows, the extras (a real `no-idexcl` run to confirm it equals `full`, second seeds of the ablations).
@@ -18,7 +18,7 @@ also trains it for real and reports whether the weights came out equal.
 The results committed in data_samples/study_summary.md were produced by (see that file for the wall time):
 
     cd /work/wt-t11b && OMP_NUM_THREADS=1 PYTHONPATH=$PWD nohup /work/main/.venv/bin/python scripts/study.py \\
-        --steps 900 --warmup 600 --deadline 22:50 > /work/study/study.log 2>&1 &
+        --steps 450 --warmup 300 --deadline 22:50 > /work/study/study.log 2>&1 &
 """
 from __future__ import annotations
 import argparse, json, os, shutil, statistics, subprocess, sys, time
@@ -212,7 +212,7 @@ def study(args) -> int:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--steps', type=int, default=900); p.add_argument('--warmup', type=int, default=600)
+    p.add_argument('--steps', type=int, default=450); p.add_argument('--warmup', type=int, default=300)
     p.add_argument('--workers', type=int, default=0); p.add_argument('--parallel', type=int, default=2)
     p.add_argument('--out', default='/work/study'); p.add_argument('--deadline', default='22:50', help='UTC HH:MM: no extra run starts that would end later')
     p.add_argument('--measure', type=int, default=0, help='only measure seconds per step (this many steps per phase)')
