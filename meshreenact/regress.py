@@ -14,6 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import check_tensor, pixel_to_normalized, tensor_to_image, seed_everything
+from .core import atomic_write
 from .morphable import MorphableModel, Coeffs, to_pixels, params_from_pose
 
 # %% auto #0
@@ -453,8 +454,7 @@ def synthetic_regression_set(split: str = 'train',   # 'train' or 'test' (held-o
             if log: log(f"rendered {len(images)} / {n} {split} images in {time.perf_counter() - t0:.0f} s")
     images = (torch.stack(images[:n]) * 255 + 0.5).to(torch.uint8); targets = torch.stack(targets[:n]).float()
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix('.partial'); torch.save(dict(images=images, targets=targets), tmp); tmp.replace(path)
+        with atomic_write(path) as f: torch.save(dict(images=images, targets=targets), f)
     return images, targets
 
 # %% ../nbs/06_regress.ipynb #d39f6e30
@@ -467,10 +467,9 @@ def default_regressor_path() -> Path:
 
 def save_regressor(net: MeshRegressor, path: str | Path, info: dict | None = None) -> Path:
     "Write the network (state dict + config) and a training record `info` (numbers, strings, lists); the file appears whole or not at all."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix('.partial')
-    torch.save(dict(state_dict={k: v.detach().cpu() for k, v in net.state_dict().items()}, config=net.config, info=info or {}), tmp)
-    tmp.replace(path)
+    path = Path(path)
+    with atomic_write(path) as f:
+        torch.save(dict(state_dict={k: v.detach().cpu() for k, v in net.state_dict().items()}, config=net.config, info=info or {}), f)
     return path
 
 def load_regressor(path: str | Path | None = None,  # checkpoint (default: the committed data_samples/regressor64.pt)

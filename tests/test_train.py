@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from meshreenact.train import (TrainConfig, train, cmd_train, add_train_arguments, load_checkpoint, save_checkpoint,
-                               CHECKPOINT_FILE, CHECKPOINT_FORMAT, TrainingDiverged, ToyGenerator)
+from meshreenact.train import TrainConfig, train, TrainingDiverged, ToyGenerator
+from meshreenact.checkpoint import load_checkpoint, save_checkpoint, CHECKPOINT_FILE, CHECKPOINT_FORMAT
+from meshreenact.cli import cmd_train, add_train_arguments
 
 CFG = TrainConfig.toy(steps=2, batch_size=4, checkpoint_every=1, eval_every=100, sample_every=100, eval_size=4)
 
