@@ -15,7 +15,7 @@ from .reenact import Hourglass, ReenactingModule, resize_flow
 
 # %% auto #0
 __all__ = ['KeypointConfig', 'heatmap_keypoints', 'heatmap_jacobians', 'KeypointDetector', 'local_motions', 'keypoint_gaussians',
-           'DenseMotion', 'KeypointGenerator', 'RandomTPS', 'equivariance_losses']
+           'DenseMotion', 'KeypointGenerator', 'RandomTPS', 'equivariance_losses', 'default_keypoints_path']
 
 # %% ../nbs/08b_keypoints.ipynb #29ba384b
 @dataclass
@@ -228,3 +228,9 @@ def equivariance_losses(detector,                    # image (B, C, H, W) -> {'v
     value = (kp['value'] - transform(kt['value'])).abs().mean()
     J = torch.linalg.inv(kp['jacobian']) @ transform.jacobian(kt['value']) @ kt['jacobian']
     return {'value': value, 'jacobian': (torch.eye(2, device=J.device, dtype=J.dtype) - J).abs().mean()}
+
+# %% ../nbs/08b_keypoints.ipynb #f46f0081
+def default_keypoints_path():
+    "The committed keypoint baseline: data_samples/keypoints64.pt (scripts/study.py's keypoints-s0, exported)."
+    from meshreenact.train import default_generator_path
+    return default_generator_path().parent / 'keypoints64.pt' 
