@@ -15,7 +15,8 @@ training pair is one person with exact coefficients, so identity exclusion is th
 off (`derive_no_idexcl`); it differs from `full` only when it reenacts another person. When time allows the study
 also trains it for real and reports whether the weights came out equal.
 
-The results committed in data_samples/study_summary.md were produced by (see that file for the wall time):
+The results committed in data_samples/study_summary.md were produced by (21:33-22:42 UTC, wall time 68.6 min, with
+the code of commit 972e5f1 snapshotted to /work/study/code so later edits could not reach the running study):
 
     cd /work/wt-t11b && OMP_NUM_THREADS=1 PYTHONPATH=$PWD nohup /work/main/.venv/bin/python scripts/study.py \\
         --steps 450 --warmup 300 --deadline 22:50 > /work/study/study.log 2>&1 &
