@@ -187,6 +187,7 @@ class GeneratorConfig:
     n_down: int = 1                    # reenacting module: down-/up-sampling blocks (features at 32 px of 64)
     n_res: int = 2                     # reenacting module: residual blocks on the warped features
     occlusion: bool = True             # False: the Baseline of §5.3
+    identity_exclusion: bool = True    # False: the driving mesh keeps the DRIVER's identity (an ablation the paper implies)
     occ_base: int = 16
     occ_max_channels: int = 64
     occ_scale: float = 0.5             # the occlusion net's input size, as a fraction of the image
@@ -289,9 +290,9 @@ class Generator(nn.Module):
         return project(v, c.pose.to(d))
 
     def meshes(self, source, driving) -> torch.Tensor:  # (B, n_l, 6) the stacked mesh M*
-        "M* = [M_s | M_d] with M_d built from the SOURCE identity and the driving expression and pose (§3.1)."
+        "M* = [M_s | M_d] with M_d built from the SOURCE identity and the driving expression and pose (§3.1); with identity_exclusion=False from the driver's own."
         source, driving = _coeffs(source, 'source').to(self.mean.device), _coeffs(driving, 'driving').to(self.mean.device)
-        return stacked_mesh(self.mesh(source), self.mesh(identity_excluded(source, driving)))
+        return stacked_mesh(self.mesh(source), self.mesh(identity_excluded(source, driving) if self.config.identity_exclusion else driving))
 
     def forward(self, image: torch.Tensor,   # (B, 3, H, W) source image I_s in [0, 1], H = W = config.size
                 source,                      # Coeffs (or (B, 62) vector) of the source image

@@ -33,22 +33,24 @@ from .video import FramePairs, find_clips
 from .regress import default_regressor_path
 
 # %% auto #0
-__all__ = ['RUNTIME_FIELDS', 'MAX_SKIPPED_STEPS', 'GENERATOR_FILE', 'TrainConfig', 'blob_image', 'ToyPairs', 'ToyGenerator',
-           'MeshGenerator', 'make_generator', 'add_coefficients', 'make_datasets', 'epoch_batches', 'cross_batch',
-           'to_device', 'flow_colours', 'sample_grid', 'TrainingDiverged', 'check_finite', 'gradients_finite',
-           'optimizer_step', 'check_parameters', 'sync_logs', 'generator_step', 'critic_step', 'TrainResult',
-           'load_training_checkpoint', 'write_checkpoint', 'sample_pairs', 'save_samples', 'evaluate_and_log',
-           'append_jsonl', 'read_jsonl', 'truncate_jsonl', 'train', 'claim_run_dir', 'architecture', 'export_generator',
-           'default_generator_path', 'load_trained_generator']
+__all__ = ['RUNTIME_FIELDS', 'GENERATORS', 'MAX_SKIPPED_STEPS', 'GENERATOR_FILE', 'TrainConfig', 'blob_image', 'ToyPairs',
+           'ToyGenerator', 'MeshGenerator', 'make_generator', 'add_coefficients', 'make_datasets', 'epoch_batches',
+           'cross_batch', 'to_device', 'flow_colours', 'sample_grid', 'TrainingDiverged', 'check_finite',
+           'gradients_finite', 'optimizer_step', 'check_parameters', 'sync_logs', 'generator_step', 'critic_step',
+           'TrainResult', 'load_training_checkpoint', 'write_checkpoint', 'sample_pairs', 'save_samples',
+           'evaluate_and_log', 'append_jsonl', 'read_jsonl', 'truncate_jsonl', 'train', 'claim_run_dir', 'architecture',
+           'export_generator', 'default_generator_path', 'load_trained_generator']
 
 # %% ../nbs/10_train.ipynb #a4f122bc
 RUNTIME_FIELDS = ('steps', 'workers', 'amp', 'log_every', 'sample_every', 'checkpoint_every', 'eval_every', 'eval_size')
+GENERATORS = ('tiny', 'paper', 'toy', 'keypoints', 'keypoints-vox256')   # what TrainConfig.generator may name
 
 @dataclass
 class TrainConfig:
     "Everything a run depends on; `tiny()` (CPU, 64 px), `paper()` (GPU, 256 px) and `toy()` (the stand-in, seconds)."
     name: str = 'tiny'
-    generator: str = 'tiny'          # 'tiny' or 'paper': reenact.GeneratorConfig preset; 'toy': ToyGenerator
+    generator: str = 'tiny'          # 'tiny' or 'paper': reenact.GeneratorConfig preset; 'toy': ToyGenerator; 'keypoints' / 'keypoints-vox256': keypoints.KeypointConfig preset
+    architecture: dict | None = None # changes to that preset (GeneratorConfig / KeypointConfig fields), e.g. {'occlusion': False}
     size: int = 64                   # image side H = W
     batch_size: int = 8              # per process
     steps: int = 1500                # total generator steps
@@ -77,7 +79,7 @@ class TrainConfig:
         self.betas, self.weights = tuple(self.betas), {**asdict(LossWeights()), **dict(self.weights)}
         unknown = set(self.weights) - {f.name for f in fields(LossWeights)}
         if unknown: raise ValueError(f"weights: unknown loss weights {sorted(unknown)}")
-        if self.generator not in ('tiny', 'paper', 'toy'): raise ValueError(f"generator: expected 'tiny', 'paper' or 'toy', got {self.generator!r}")
+        if self.generator not in GENERATORS: raise ValueError(f"generator: expected one of {', '.join(map(repr, GENERATORS))}, got {self.generator!r}")
         for k in ('size', 'batch_size', 'log_every', 'sample_every', 'checkpoint_every', 'eval_every', 'eval_size'):
             if int(getattr(self, k)) < 1: raise ValueError(f"{k}: must be a positive integer, got {getattr(self, k)!r}")
         if self.train_items < 1: raise ValueError(f"train_items: must be a positive integer, got {self.train_items!r}")
@@ -186,7 +188,14 @@ def make_generator(config: TrainConfig,
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         if config.generator == 'toy': return ToyGenerator(config.size, seed=config.seed)
-        gcfg = GeneratorConfig(**architecture) if architecture else getattr(GeneratorConfig, config.generator)()
+        if config.generator.startswith('keypoints'):                    # the sparse-keypoint baseline (08b_keypoints)
+            from meshreenact.keypoints import KeypointGenerator, KeypointConfig
+            kcfg = KeypointConfig(**architecture) if architecture else \
+                (KeypointConfig.vox256 if config.generator == 'keypoints-vox256' else KeypointConfig.tiny)(**(config.architecture or {}))
+            if kcfg.size != config.size:
+                raise ValueError(f"size: the {config.generator!r} generator works at {kcfg.size} px, the config says {config.size}")
+            return KeypointGenerator(kcfg)
+        gcfg = GeneratorConfig(**architecture) if architecture else getattr(GeneratorConfig, config.generator)(**(config.architecture or {}))
         if gcfg.size != config.size:
             raise ValueError(f"size: the {config.generator!r} generator works at {gcfg.size} px, the config says {config.size}")
         return MeshGenerator(Generator(gcfg))
@@ -316,6 +325,8 @@ def generator_step(generator, critic, batch, opt, scaler, reconstruction, coeffi
             names = ['rec'] + (['fm'] if critic is not None else []) + (['coef'] if coefficient is not None else []) \
                     + (['adv'] if critic is not None else []) + ['total']
             terms = {k: img.new_tensor(float('nan')) for k in names}
+        if 'equivariance' in out:                       # the keypoint baseline's own term (08b_keypoints), added to Eq. 4
+            terms['equivariance'] = out['equivariance'].float(); terms['total'] = terms['total'] + terms['equivariance']
     logs = sync_logs({f'g_{k}': v for k, v in terms.items()})
     check_finite(logs, step, 'generator', why)
     opt.zero_grad(set_to_none=True)
@@ -562,7 +573,7 @@ def claim_run_dir(run_dir: Path, rank: int, n_proc: int, device) -> RunLock | No
 # %% ../nbs/10_train.ipynb #f5afe398
 def architecture(generator: nn.Module) -> dict:
     "The GeneratorConfig of a MeshGenerator as plain values ({} for other generators): saved so a checkpoint outlives preset changes."
-    cfg = getattr(getattr(generator, 'generator', None), 'config', None)
+    cfg = getattr(getattr(generator, 'generator', generator), 'config', None)   # MeshGenerator.generator.config or KeypointGenerator.config
     return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cfg).items()} if cfg is not None else {}
 
 def export_generator(checkpoint: str | Path, out: str | Path) -> Path:
