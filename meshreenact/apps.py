@@ -10,21 +10,67 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .core import warp, check_tensor
+from .core import warp, check_tensor, identity_grid
 from .morphable import MorphableModel, Coeffs, identity_excluded, pose_from_params, params_from_pose
 from .render import mesh_flow
 from .losses import ssim
 from .train import psnr
 
 # %% auto #0
-__all__ = ['mesh_warp', 'reenact_all', 'synthetic_faces', 'real_faces', 'clip_faces', 'clip_self_reenactment', 'grid_scores',
-           'reenactment_figure']
+__all__ = ['EXTEND_DEFAULT', 'harmonic_extension', 'extend_flow', 'mesh_warp', 'reenact_all', 'synthetic_faces', 'real_faces',
+           'clip_faces', 'clip_self_reenactment', 'grid_scores', 'reenactment_figure', 'interpolate_pose',
+           'control_coeffs', 'control_strip', 'strip_figure', 'alpha_figure', 'disentangle_figure', 'edited_driver',
+           'live_app']
+
+# %% ../nbs/11_apps.ipynb #51de8e83
+def harmonic_extension(values: np.ndarray,   # (H, W, C) known values (read where `known`)
+                       known: np.ndarray,    # (H, W) bool: where the values hold
+                      ) -> np.ndarray:       # (H, W, C): values on `known`, 0 on the free image border, harmonic elsewhere
+    "Solve the discrete Laplace equation (5-point stencil) for every pixel neither known nor on the image border (Dirichlet 0 there)."
+    from scipy.sparse import csc_matrix
+    from scipy.sparse.linalg import factorized
+    H, W = known.shape
+    border = np.zeros((H, W), bool); border[[0, -1], :] = True; border[:, [0, -1]] = True
+    u = np.where(known[..., None], values, 0.0).astype(np.float64)
+    free = ~(known | border)                                   # free pixels are interior: all 4 neighbours exist
+    n = int(free.sum())
+    if n == 0: return u
+    idx = np.full((H, W), -1); idx[free] = np.arange(n)
+    ii, jj = np.nonzero(free); k = np.arange(n)
+    rows, cols, data, rhs = [k], [k], [np.full(n, 4.0)], np.zeros((n, u.shape[-1]))
+    for di, dj in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+        ni, nj = ii + di, jj + dj
+        f = free[ni, nj]
+        rows.append(k[f]); cols.append(idx[ni[f], nj[f]]); data.append(-np.ones(int(f.sum())))
+        rhs[~f] += u[ni[~f], nj[~f]]                             # known neighbours move to the right-hand side
+    solve = factorized(csc_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)))
+    u[free] = np.stack([solve(rhs[:, c]) for c in range(u.shape[-1])], -1)
+    return u
+
+def extend_flow(flow: torch.Tensor,   # (B, H, W, 2) backward flow, meaningful where mask
+                mask: torch.Tensor,   # (B, 1, H, W) 1 on the mesh
+                rim: int = 0,         # mesh pixel rings left out of the known set (partly covered pixels)
+               ) -> torch.Tensor:     # (B, H, W, 2)
+    "The flow's displacement extended harmonically beyond the mesh, fading to zero at the image border."
+    from scipy.ndimage import binary_erosion
+    B, H, W, _ = flow.shape
+    ident = identity_grid(B, H, W, device=flow.device, dtype=flow.dtype)
+    disp = (flow - ident).detach().cpu().double().numpy()
+    known = mask[:, 0].detach().cpu().numpy() > 0.5                       # (B, H, W)
+    if rim > 0: known = np.stack([binary_erosion(k, iterations=rim, border_value=1) for k in known])
+    ext = np.stack([harmonic_extension(disp[b], known[b]) for b in range(B)])
+    keep = torch.from_numpy(known).to(flow.device)[..., None]
+    return torch.where(keep, flow, ident + torch.from_numpy(ext).to(flow))   # the known flow itself, bit for bit
 
 # %% ../nbs/11_apps.ipynb #c962ff89
+EXTEND_DEFAULT = 'harmonic'   # chosen on a held-in clip (scripts/warp_extension.py), see 'Does the extension help?' below
+
 def mesh_warp(model: MorphableModel,
               image: torch.Tensor,    # (B, 3, S, S) source images in [0, 1]
               source: Coeffs,         # B source faces
               driving: Coeffs,        # B driving faces (only their expression and pose are used)
+              extend: str | None = EXTEND_DEFAULT,  # 'harmonic': carry the motion beyond the mesh (`extend_flow`); None: identity off the mesh
+              rim: int = 0,           # with extend: mesh pixel rings left out of the known set
              ) -> tuple:              # (warped (B, 3, S, S), flow (B, S, S, 2), mask (B, 1, S, S))
     "The training-free reference: warp the source by the flow between M_s and the identity-excluded M_d."
     check_tensor(image, 'image', (len(source.pose), 3, None, None))
@@ -33,6 +79,8 @@ def mesh_warp(model: MorphableModel,
         dev = model.mean.device
         ms = model.mesh(source.to(dev)); md = model.mesh(identity_excluded(source, driving).to(dev))
         flow, mask = mesh_flow(ms, md, model.triangles, S)
+    if extend == 'harmonic': flow = extend_flow(flow, mask, rim)
+    elif extend is not None: raise ValueError(f"extend: 'harmonic' or None, got {extend!r}")
     flow = flow.to(image)
     return warp(image, flow), flow, mask.to(image)
 
@@ -179,3 +227,152 @@ def reenactment_figure(sources: torch.Tensor,  # (N, 3, S, S)
     if title: fig.suptitle(title, fontsize=9)
     fig.subplots_adjust(wspace=0.04, hspace=0.04, left=0.01, right=0.99, bottom=0.01, top=0.9 if title else 0.96)
     return fig
+
+# %% ../nbs/11_apps.ipynb #866f482c
+_ANGLES = ('yaw', 'pitch', 'roll')
+
+def interpolate_pose(a: torch.Tensor,   # (B, 12) pose at alpha = 0
+                     b: torch.Tensor,   # (B, 12) pose at alpha = 1
+                     alpha: float) -> torch.Tensor:  # (B, 12)
+    "The pose a fraction `alpha` of the way from `a` to `b`, through scale, angles (shortest way) and translation."
+    pa, pb = params_from_pose(a), params_from_pose(b)
+    mix = {}
+    for k in pa:
+        d = pb[k] - pa[k]
+        if k in _ANGLES: d = torch.atan2(d.sin(), d.cos())           # wrap into (-pi, pi]: the short way round
+        mix[k] = pa[k] + alpha * d
+    rest_a = a - pose_from_params(*(pa[k] for k in ('scale', 'yaw', 'pitch', 'roll', 'tx', 'ty', 'tz')))
+    rest_b = b - pose_from_params(*(pb[k] for k in ('scale', 'yaw', 'pitch', 'roll', 'tx', 'ty', 'tz')))
+    return pose_from_params(*(mix[k] for k in ('scale', 'yaw', 'pitch', 'roll', 'tx', 'ty', 'tz'))) + (1 - alpha) * rest_a + alpha * rest_b
+
+def control_coeffs(source: Coeffs,            # B source faces (or 1, broadcast)
+                   driving: Coeffs,           # B driving faces (or 1, broadcast)
+                   alpha: float = 1.0,        # 0: the source's expression and pose, 1: the driver's (Fig. 12)
+                   pose_only: bool = False,   # keep the source's expression (Fig. 13)
+                   expression_only: bool = False,  # keep the source's pose (Fig. 13)
+                  ) -> Coeffs:                # the driving coefficients: source identity, controlled expression and pose
+    "The coefficients of the driving face for §6: identity always the source's, expression and pose `alpha` of the way to the driver's."
+    if pose_only and expression_only:
+        raise ValueError("pose_only and expression_only: choose at most one (together they would keep the source as it is)")
+    alpha = float(alpha)
+    if not 0.0 <= alpha <= 1.0: raise ValueError(f"alpha: must lie in [0, 1], got {alpha}")
+    if len(source) != len(driving):
+        if 1 not in (len(source), len(driving)): raise ValueError(f"source and driving batch sizes differ: {len(source)} vs {len(driving)}")
+        B = max(len(source), len(driving))
+        source, driving = (Coeffs(c.id.expand(B, -1), c.exp.expand(B, -1), c.pose.expand(B, -1)) for c in (source, driving))
+    driving = driving.to(source.pose)
+    exp = source.exp if pose_only else torch.lerp(source.exp, driving.exp, alpha)
+    pose = source.pose if expression_only else interpolate_pose(source.pose, driving.pose, alpha)
+    return Coeffs(id=source.id, exp=exp, pose=pose)
+
+# %% ../nbs/11_apps.ipynb #82ab76d5
+@torch.no_grad()
+def control_strip(generator: nn.Module | None,  # reenact.Generator or train.MeshGenerator; None: the warp only
+                  model: MorphableModel,
+                  image: torch.Tensor,           # (1, 3, S, S) source in [0, 1]
+                  source_coeffs: torch.Tensor,   # (1, 62)
+                  driving_coeffs: torch.Tensor,  # (1, 62)
+                  controls: list,                # K dicts of control_coeffs arguments: alpha, pose_only, expression_only
+                 ) -> dict:                      # 'generator' (K, 3, S, S) when a generator is given, 'warp' (K, 3, S, S)
+    "The source reenacted under each control (§6), by the generator and by the mesh-flow warp."
+    check_tensor(image, 'image', (1, 3, None, None))
+    cs, cd = Coeffs.from_vector(source_coeffs), Coeffs.from_vector(driving_coeffs)
+    ctrl = Coeffs.cat([control_coeffs(cs, cd, **c) for c in controls])
+    K = len(controls)
+    src, vs = image.expand(K, -1, -1, -1), source_coeffs.expand(K, -1)
+    out = {'warp': mesh_warp(model, src, Coeffs.from_vector(vs), ctrl)[0]}
+    if generator is not None:
+        G = _mesh_generator(generator); was = G.training; G.eval()
+        dev = next(G.parameters()).device
+        try: out = {'generator': G(src.to(dev), vs.to(dev), ctrl.vector().to(dev)).image.cpu(), **out}
+        finally: G.train(was)
+    return out
+
+def strip_figure(source: torch.Tensor,   # (3, S, S)
+                 driver: torch.Tensor,   # (3, S, S)
+                 rows: dict,             # row name -> (K, 3, S, S)
+                 labels: list,           # K column labels
+                 title: str = '', cell: float = 0.9):
+    "Rows of reenactments beside the source and the driver: one row per method or control."
+    import matplotlib.pyplot as plt
+    K = len(labels)
+    fig, axes = plt.subplots(len(rows), K + 2, figsize=(cell * (K + 2), cell * len(rows) + 0.5), squeeze=False)
+    show = lambda ax, x: ax.imshow(x.permute(1, 2, 0).clamp(0, 1).cpu().numpy())
+    for r, (name, imgs) in enumerate(rows.items()):
+        show(axes[r, 0], source); show(axes[r, 1], driver)
+        axes[r, 0].set_ylabel(name, fontsize=7)
+        for k in range(K): show(axes[r, 2 + k], imgs[k])
+    for k, t in enumerate(['source', 'driver'] + list(labels)): axes[0, k].set_title(t, fontsize=7)
+    for ax in axes.flat: ax.set_xticks([]); ax.set_yticks([])
+    if title: fig.suptitle(title, fontsize=9)
+    fig.subplots_adjust(wspace=0.04, hspace=0.06, left=0.05, right=0.99, bottom=0.01, top=0.82 if title else 0.9)
+    return fig
+
+def alpha_figure(generator, model, faces: dict, source: int, driver: int, alphas=(0, 0.25, 0.5, 0.75, 1), title: str = ''):
+    "Fig. 12: source `source` of `faces` (real_faces / clip_faces output) moving towards driver `driver` as alpha grows."
+    s = control_strip(generator, model, faces['images'][source:source + 1], faces['coeffs'][source:source + 1],
+                      faces['coeffs'][driver:driver + 1], [dict(alpha=a) for a in alphas])
+    return strip_figure(faces['images'][source], faces['images'][driver], s, [f'α = {a:g}' for a in alphas], title)
+
+def disentangle_figure(generator, model, faces: dict, source: int, driver: int, title: str = ''):
+    "Fig. 13: the driver's pose only, its expression only, and both."
+    ctrl = {'pose only': dict(pose_only=True), 'expression only': dict(expression_only=True), 'both': {}}
+    s = control_strip(generator, model, faces['images'][source:source + 1], faces['coeffs'][source:source + 1],
+                      faces['coeffs'][driver:driver + 1], list(ctrl.values()))
+    return strip_figure(faces['images'][source], faces['images'][driver], s, list(ctrl), title)
+
+# %% ../nbs/11_apps.ipynb #ceda17a1
+def _to_png(panels: list, scale: int = 3) -> bytes:
+    "Images (3, S, S) in [0, 1] side by side, each enlarged `scale` times (nearest), as PNG bytes."
+    import io
+    from PIL import Image
+    a = torch.cat([x.clamp(0, 1) for x in panels], -1).permute(1, 2, 0).mul(255).round().byte().cpu().numpy()
+    im = Image.fromarray(a).resize((a.shape[1] * scale, a.shape[0] * scale), Image.NEAREST)
+    buf = io.BytesIO(); im.save(buf, format='png'); return buf.getvalue()
+
+def edited_driver(driving_coeffs: torch.Tensor,  # (1, 62)
+                  yaw: float = 0.0, pitch: float = 0.0, roll: float = 0.0,  # radians, added to the driver's angles
+                  expression=(),                  # values added to the driver's first expression components
+                 ) -> torch.Tensor:               # (1, 62)
+    "The driver with its head turned and its first expression components moved: the live app's sliders."
+    c = Coeffs.from_vector(driving_coeffs.clone())
+    p = params_from_pose(c.pose)
+    pose = pose_from_params(p['scale'], p['yaw'] + yaw, p['pitch'] + pitch, p['roll'] + roll, p['tx'], p['ty'], p['tz'])
+    exp = c.exp.clone(); exp[0, :len(expression)] += torch.as_tensor(expression, dtype=exp.dtype)
+    return Coeffs(c.id, exp, pose + (c.pose - pose_from_params(*(p[k] for k in ('scale', 'yaw', 'pitch', 'roll', 'tx', 'ty', 'tz'))))).vector()
+
+def live_app(model: MorphableModel,
+             generator: nn.Module | None,   # None: the warp only
+             faces: dict,                   # `real_faces` output: 'images' (N, 3, S, S), 'coeffs' (N, 62), 'names'
+             n_expression: int = 3,         # expression sliders
+             scale: int = 3):               # display enlargement
+    "An ipywidgets app: source and driver pickers, α, yaw/pitch/roll and expression sliders, a pose/expression switch; source | generator | warp."
+    import ipywidgets as W
+    names = list(faces['names'])
+    fs = dict(continuous_update=True, layout=W.Layout(width='320px'))
+    controls = dict(source=W.Dropdown(options=[(n, i) for i, n in enumerate(names)], value=0, description='source'),
+                    driver=W.Dropdown(options=[('(the source itself)', -1)] + [(n, i) for i, n in enumerate(names)], value=-1, description='driver'),
+                    alpha=W.FloatSlider(value=1.0, min=0, max=1, step=0.05, description='α', **fs),
+                    yaw=W.FloatSlider(value=0.0, min=-0.8, max=0.8, step=0.05, description='yaw', **fs),
+                    pitch=W.FloatSlider(value=0.0, min=-0.5, max=0.5, step=0.05, description='pitch', **fs),
+                    roll=W.FloatSlider(value=0.0, min=-0.5, max=0.5, step=0.05, description='roll', **fs),
+                    **{f'exp{k}': W.FloatSlider(value=0.0, min=-3, max=3, step=0.1, description=f'expression {k}', **fs) for k in range(n_expression)},
+                    mode=W.ToggleButtons(options=['both', 'pose only', 'expression only'], value='both'))
+    view = W.Image(format='png')
+    caption = W.HTML()
+
+    def update(*_):
+        v = {k: w.value for k, w in controls.items()}
+        s = v['source']; d = s if v['driver'] < 0 else v['driver']
+        cd = edited_driver(faces['coeffs'][d:d + 1], v['yaw'], v['pitch'], v['roll'], [v[f'exp{k}'] for k in range(n_expression)])
+        ctrl = dict(alpha=v['alpha'], pose_only=v['mode'] == 'pose only', expression_only=v['mode'] == 'expression only')
+        out = control_strip(generator, model, faces['images'][s:s + 1], faces['coeffs'][s:s + 1], cd, [ctrl])
+        panels = [faces['images'][s]] + ([out['generator'][0]] if 'generator' in out else []) + [out['warp'][0]]
+        view.value = _to_png(panels, scale)
+        caption.value = 'source | ' + ('generator | ' if 'generator' in out else '') + 'mesh-flow warp (harmonic beyond the face)'
+
+    for w in controls.values(): w.observe(update, names='value')
+    update()
+    app = W.HBox([W.VBox(list(controls.values())), W.VBox([view, caption])])
+    app.controls, app.view, app.update = controls, view, update
+    return app
