@@ -18,15 +18,15 @@ from .render import rasterize
 from .regress import fit_landmarks, PhotoFit, check_face_placement, MAX_IMAGE_SIDE
 from .video import (detect_faces, face_models, crop_box, crop_frames, to_crop_coords, resize_images, to_uint8_rgb,
                                _place, VIDEO_SUFFIXES, MIN_IMAGE_SIZE)
-from .apps import mesh_warp, reenactment_figure, _mesh_generator
+from .apps import mesh_warp, reenactment_figure, control_coeffs, _mesh_generator
 
 # %% auto #0
 __all__ = ['FIT_SIZE', 'MP4_AUDIO', 'SMOOTHING', 'IMAGE_OUT', 'is_video', 'image_file_size', 'read_image', 'fit_face',
-           'split_pose', 'join_pose', 'relative_coeffs', 'normalized_landmarks', 'find_best_frame', 'control_coeffs',
-           'target_coeffs', 'face_mask', 'paste_crop', 'default_model', 'reenactor', 'render_faces', 'reenact',
-           'round_trip_error', 'VideoReader', 'VideoWriter', 'check_output_path', 'FaceTracker', 'OneEuroFilter',
-           'landmark_jitter', 'relative_jitter', 'pose_features', 'coeffs_from_features', 'reenact_video',
-           'save_image_atomic', 'save_figure_atomic', 'check_inputs', 'reenact_files']
+           'split_pose', 'join_pose', 'relative_coeffs', 'normalized_landmarks', 'find_best_frame', 'target_coeffs',
+           'face_mask', 'paste_crop', 'default_model', 'reenactor', 'render_faces', 'reenact', 'round_trip_error',
+           'VideoReader', 'VideoWriter', 'check_output_path', 'FaceTracker', 'OneEuroFilter', 'landmark_jitter',
+           'relative_jitter', 'pose_features', 'coeffs_from_features', 'reenact_video', 'save_image_atomic',
+           'save_figure_atomic', 'check_inputs', 'reenact_files']
 
 # %% ../nbs/11b_pipeline.ipynb #b566de79
 FIT_SIZE = 256   # px: the crop the landmarks are fitted on (the pose is in normalized crop coordinates, so any output size can use it)
@@ -41,13 +41,12 @@ def image_file_size(path, max_side: int = MAX_IMAGE_SIDE) -> tuple:  # (W, H)
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"{path}: no such file")
     if not path.is_file(): raise ValueError(f"{path}: not a file")
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None   # read the size of any header; our own limit follows
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
-            with Image.open(path) as im: W, H = im.size
-    except Image.DecompressionBombError: raise ValueError(f"{path}: the image is too large to decode (PIL's decompression-bomb limit)") from None
+        with Image.open(path) as im: W, H = im.size
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise ValueError(f"{path}: not an image file that can be read ({type(e).__name__})") from None
+    finally: Image.MAX_IMAGE_PIXELS = limit
     if max(W, H) > max_side: raise ValueError(f"{path}: the image is {W}x{H} px, larger than {max_side} px a side; resize it first")
     return W, H
 
@@ -144,20 +143,7 @@ def find_best_frame(source_landmarks: np.ndarray,   # (68, 2) the source face
     err[ok] = ((normalized_landmarks(d[ok]) - s) ** 2).sum((1, 2))
     return int(err.argmin())
 
-# %% ../nbs/11b_pipeline.ipynb #5deaaf56
-def control_coeffs(source: Coeffs, driving: Coeffs, alpha: float = 1.0, pose_only: bool = False,
-                   expression_only: bool = False) -> Coeffs:
-    "Source identity; expression and pose α of the way from the source's own to `driving`'s (pose by its angles, scale and shift)."
-    if pose_only and expression_only: raise ValueError("pose_only and expression_only exclude each other")
-    if not math.isfinite(alpha): raise ValueError(f"alpha: expected a finite number, got {alpha}")
-    if alpha == 1 and not (pose_only or expression_only): return Coeffs(source.id, driving.exp, driving.pose)
-    exp = source.exp if pose_only else source.exp + alpha * (driving.exp - source.exp)
-    if expression_only: pose = source.pose
-    else:
-        ps, pd = params_from_pose(source.pose), params_from_pose(driving.pose)
-        pose = pose_from_params(*(ps[k] + alpha * (pd[k] - ps[k]) for k in ('scale', 'yaw', 'pitch', 'roll', 'tx', 'ty', 'tz'))).to(source.pose)
-    return Coeffs(source.id, exp, pose)
-
+# %% ../nbs/11b_pipeline.ipynb #936608e0
 def target_coeffs(source: Coeffs,                 # 1 face: the source's own coefficients
                   driving: Coeffs,                # B driving frames
                   reference: Coeffs | None = None, # relative motion from this driving frame; None: absolute motion
@@ -169,7 +155,7 @@ def target_coeffs(source: Coeffs,                 # 1 face: the source's own coe
     moved = identity_excluded(src, driving) if reference is None else relative_coeffs(src, driving, reference)
     return control_coeffs(src, moved, alpha=alpha, pose_only=pose_only, expression_only=expression_only)
 
-# %% ../nbs/11b_pipeline.ipynb #e55b1121
+# %% ../nbs/11b_pipeline.ipynb #f5d61bf6
 def _gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:  # (B, 1, H, W)
     r = max(1, int(3 * sigma)); k = torch.exp(-torch.arange(-r, r + 1, dtype=x.dtype, device=x.device) ** 2 / (2 * sigma ** 2)); k = k / k.sum()
     x = F.conv2d(F.pad(x, (r, r, 0, 0), mode='replicate'), k.view(1, 1, 1, -1))
@@ -210,7 +196,7 @@ def paste_crop(photo: torch.Tensor,  # (3, H, W) the full source photo in [0, 1]
     out[:, ys, xs] = a * region[:3] + (1 - a) * photo[:, ys, xs]
     return out.clamp(0, 1)
 
-# %% ../nbs/11b_pipeline.ipynb #7a773fca
+# %% ../nbs/11b_pipeline.ipynb #10a317ac
 @functools.lru_cache(maxsize=None)
 def default_model() -> MorphableModel:
     "The Basel Face Model, loaded once."
@@ -287,7 +273,7 @@ def reenact(source,                      # the source photo: a path, an array or
                 mesh_mask=out['mask'][0], paste_mask=mask, box=src.box, driving_crop=resize_images(drv.crop[None], S)[0],
                 source_crop=crop[0], coeffs=dict(source=src.coeffs, driving=drv.coeffs, reference=None if ref is None else ref.coeffs, target=target))
 
-# %% ../nbs/11b_pipeline.ipynb #c4309dd7
+# %% ../nbs/11b_pipeline.ipynb #1236463e
 def round_trip_error(source, method: str = 'warp', model: MorphableModel | None = None, **kwargs) -> dict:
     "A photo driven by itself and pasted back, against the photo: mean and max |difference| in grey levels (0-255), and PSNR."
     out = reenact(source, source, method=method, paste_back=True, model=model, **kwargs)
@@ -296,7 +282,7 @@ def round_trip_error(source, method: str = 'warp', model: MorphableModel | None 
     mse = ((out - photo) ** 2).mean()
     return dict(mean=float(d.mean()), max=float(d.max()), psnr=float(-10 * torch.log10(mse.clamp(min=1e-12))))
 
-# %% ../nbs/11b_pipeline.ipynb #6add0e9e
+# %% ../nbs/11b_pipeline.ipynb #44a77961
 MP4_AUDIO = ('aac', 'mp3', 'mp3float', 'ac3', 'eac3', 'opus', 'alac', 'flac')   # audio codecs an mp4 can hold as they are
 
 class VideoReader:
@@ -306,15 +292,14 @@ class VideoReader:
         self.path = Path(path)
         if not self.path.exists(): raise FileNotFoundError(f"{self.path}: no such video file")
         if not self.path.is_file(): raise ValueError(f"{self.path}: not a file")
-        try:
-            with av.open(str(self.path)) as c:
-                if not c.streams.video: raise ValueError(f"{self.path}: no video stream in the file")
-                s = c.streams.video[0]
-                self.fps = s.average_rate or s.guessed_rate or Fraction(25)
-                self.frames, self.width, self.height = s.frames or None, s.codec_context.width, s.codec_context.height
-                self.audio = c.streams.audio[0].codec_context.name if c.streams.audio else None
-        except ValueError: raise
-        except Exception as e: raise ValueError(f"{self.path}: cannot read as a video ({type(e).__name__}: {e})") from None
+        try: c = av.open(str(self.path))               # PyAV's errors (some are ValueErrors) become one line naming the file
+        except Exception as e: raise ValueError(f"{self.path}: cannot read as a video ({type(e).__name__})") from None
+        with c:
+            if not c.streams.video: raise ValueError(f"{self.path}: no video stream in the file")
+            s = c.streams.video[0]
+            self.fps = s.average_rate or s.guessed_rate or Fraction(25)
+            self.frames, self.width, self.height = s.frames or None, s.codec_context.width, s.codec_context.height
+            self.audio = c.streams.audio[0].codec_context.name if c.streams.audio else None
 
     def __iter__(self):
         import av
@@ -394,7 +379,7 @@ def check_output_path(path, suffixes: tuple) -> Path:
     if path.is_dir(): raise ValueError(f"{path}: is a folder, not an output file")
     return path
 
-# %% ../nbs/11b_pipeline.ipynb #c9b82f1d
+# %% ../nbs/11b_pipeline.ipynb #a15c36b1
 class FaceTracker:
     "Landmarks of one face through a clip: detect in the first frame, then search only near the previous frame's face."
     def __init__(self, name: str = 'video',
@@ -434,7 +419,7 @@ class FaceTracker:
         self.landmarks = faces[0].landmarks
         return self.landmarks
 
-# %% ../nbs/11b_pipeline.ipynb #71e64b31
+# %% ../nbs/11b_pipeline.ipynb #36b082d2
 class OneEuroFilter:
     "Casiez et al. 2012, element-wise on arrays: x_hat = x_hat + a(fc) (x - x_hat), fc = min_cutoff + beta |d x_hat / dt|."
     def __init__(self, rate: float,              # frames per second
@@ -458,7 +443,7 @@ class OneEuroFilter:
         self.x = self.x + a * (x - self.x)
         return self.x.copy()
 
-# %% ../nbs/11b_pipeline.ipynb #9c10ba8d
+# %% ../nbs/11b_pipeline.ipynb #c0e8ccef
 def landmark_jitter(landmarks) -> float:
     "Mean |x_{t+1} - 2 x_t + x_{t-1}| over the frames and points of a (T, L, 2) track, over the mean diagonal of its boxes."
     x = np.asarray(landmarks, np.float64)
@@ -471,7 +456,7 @@ def relative_jitter(output_landmarks, driving_landmarks) -> float:
     "The output's landmark jitter over the driver's (1: as jittery as the driver)."
     return landmark_jitter(output_landmarks) / landmark_jitter(driving_landmarks)
 
-# %% ../nbs/11b_pipeline.ipynb #e0a1950c
+# %% ../nbs/11b_pipeline.ipynb #959a2840
 SMOOTHING = dict(min_cutoff=1.0, beta=0.05)   # One-Euro settings, chosen on single_face.mp4 (WolfgangLanger_Pexels.mp4 held out)
 
 def pose_features(c: Coeffs) -> np.ndarray:  # (B, 6 + n_exp)
@@ -618,7 +603,7 @@ def reenact_video(source,                     # the source photo
                 tracker=tracker.stats, seconds=sec, fps=st['frames'] / max(wall - sec['source'], 1e-9),
                 driving_landmarks=dt, output_landmarks=ot, driving_coeffs=np.stack(raw_track), jitter=jit, preview=preview)
 
-# %% ../nbs/11b_pipeline.ipynb #0809db60
+# %% ../nbs/11b_pipeline.ipynb #41328ae0
 IMAGE_OUT = ('.png', '.jpg', '.jpeg')
 
 def save_image_atomic(img: torch.Tensor, path) -> Path:
