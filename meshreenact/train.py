@@ -4,32 +4,40 @@
 
 # %% ../nbs/10_train.ipynb #00854da4
 from __future__ import annotations
-import json, logging, math, os, random, signal, threading, time
+import json, logging, math, time
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from tqdm.auto import tqdm
 
 from .core import default_device, identity_grid, warp, save_image, cache_dir
+from .core import atomic_write, remove_stale_temporaries
+from .checkpoint import (CHECKPOINT_FORMAT, CHECKPOINT_FILE, GENERATOR_FORMAT, rng_state, set_rng_state,
+                                    save_checkpoint, load_checkpoint)
+from .distributed import world, mean_over_processes, setup_distributed, StopFlag, ignore_sigint
 from .losses import (LossWeights, ADAM_LR, ADAM_BETAS, Discriminator, make_reconstruction_loss,
                                 CoefficientLoss, generator_losses, critic_loss, ssim)
+from .regress import load_regressor
+from .reenact import Generator, GeneratorConfig
+from .render import flow_to_color
+from .synthetic import SyntheticHeads
+from .video import FramePairs
+from .regress import default_regressor_path
 
 # %% auto #0
-__all__ = ['RUNTIME_FIELDS', 'CHECKPOINT_FORMAT', 'CHECKPOINT_FILE', 'GENERATOR_FORMAT', 'GENERATOR_FILE',
-           'RECONSTRUCTION_CANDIDATES', 'TrainConfig', 'blob_image', 'ToyPairs', 'ToyGenerator', 'MeshGenerator',
+__all__ = ['RUNTIME_FIELDS', 'GENERATOR_FILE', 'TrainConfig', 'blob_image', 'ToyPairs', 'ToyGenerator', 'MeshGenerator',
            'make_generator', 'add_coefficients', 'make_datasets', 'epoch_batches', 'psnr', 'cross_batch', 'to_device',
-           'evaluate', 'metrics_table', 'flow_colours', 'sample_grid', 'TrainingDiverged', 'world',
-           'mean_over_processes', 'check_finite', 'sync_logs', 'generator_step', 'critic_step', 'rng_state',
-           'set_rng_state', 'cpu_state', 'save_checkpoint', 'load_checkpoint', 'TrainResult', 'setup_distributed',
-           'ignore_sigint', 'append_jsonl', 'truncate_jsonl', 'train', 'add_train_arguments', 'cmd_train',
-           'architecture', 'export_generator', 'default_generator_path', 'load_trained_generator',
-           'compare_reconstruction_losses', 'comparison_figure']
+           'evaluate', 'metrics_table', 'flow_colours', 'sample_grid', 'TrainingDiverged', 'check_finite', 'sync_logs',
+           'generator_step', 'critic_step', 'TrainResult', 'load_training_checkpoint', 'write_checkpoint',
+           'sample_pairs', 'save_samples', 'evaluate_and_log', 'append_jsonl', 'truncate_jsonl', 'train',
+           'architecture', 'export_generator', 'default_generator_path', 'load_trained_generator']
 
 # %% ../nbs/10_train.ipynb #a4f122bc
 RUNTIME_FIELDS = ('steps', 'workers', 'amp', 'log_every', 'sample_every', 'checkpoint_every', 'eval_every', 'eval_size')
@@ -174,7 +182,6 @@ def make_generator(config: TrainConfig,
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         if config.generator == 'toy': return ToyGenerator(config.size, seed=config.seed)
-        from meshreenact.reenact import Generator, GeneratorConfig
         gcfg = GeneratorConfig(**architecture) if architecture else getattr(GeneratorConfig, config.generator)()
         if gcfg.size != config.size:
             raise ValueError(f"size: the {config.generator!r} generator works at {gcfg.size} px, the config says {config.size}")
@@ -195,14 +202,12 @@ def make_datasets(config: TrainConfig, data) -> tuple:
     if data == 'toy':
         return ToyPairs(config.train_items, config.size, seed=config.seed), ToyPairs(config.eval_size, config.size, seed=config.seed + 10_000)
     if data == 'synthetic':
-        from meshreenact.synthetic import SyntheticHeads
         kw = dict(size=config.size, n_train=config.synthetic_identities, seed=config.seed, meshes=False,
                   cache=cache_dir() / 'synthetic')
         return SyntheticHeads('train', length=config.train_items, **kw), SyntheticHeads('test', length=config.eval_size, **kw)
     root = Path(data).expanduser()
     if not root.is_dir(): raise FileNotFoundError(f"data: {root} is not a folder (expected 'synthetic' or a folder of clips)")
     if not any(root.iterdir()): raise ValueError(f"data: {root} is empty (expected video files or frame folders, in it or in {root / 'train'})")
-    from meshreenact.video import FramePairs
     split = 'train' if (root / 'train').is_dir() else None
     train = FramePairs(root, split, size=config.size, seed=config.seed)
     held = FramePairs(root, 'test', size=config.size, seed=config.seed + 1) if (root / 'test').is_dir() else train
@@ -268,7 +273,6 @@ def metrics_table(m: dict) -> str:
 # %% ../nbs/10_train.ipynb #3e2f91b8
 def flow_colours(flow: torch.Tensor) -> torch.Tensor:  # (B, H, W, 2) -> (B, 3, H, W)
     "The colour wheel of render.flow_to_color (scaled to the largest displacement of the batch)."
-    from meshreenact.render import flow_to_color
     B, H, W, _ = flow.shape
     mag = float((flow - identity_grid(B, H, W, flow.device, flow.dtype)).norm(dim=-1).max())
     return flow_to_color(flow.float(), max_mag=max(mag, 1e-6))
@@ -286,14 +290,6 @@ def sample_grid(batch: dict, out: dict) -> torch.Tensor:  # (3, B H, 5 W) in [0,
 # %% ../nbs/10_train.ipynb #38dac721
 class TrainingDiverged(RuntimeError):
     "A loss became NaN or infinite; the last good checkpoint is kept."
-
-def world() -> tuple:  # (rank, world size)
-    return (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
-
-def mean_over_processes(values: torch.Tensor) -> torch.Tensor:
-    "All-reduce average of a 1-d tensor (identity in one process)."
-    if world()[1] > 1: values = values.clone(); dist.all_reduce(values); values /= world()[1]
-    return values
 
 def check_finite(logs: dict, step: int, what: str):
     bad = {k: v for k, v in logs.items() if not math.isfinite(v)}
@@ -342,67 +338,6 @@ def critic_step(critic, batch, fake, opt, scaler, gp_weight: float, step: int, s
     scaler.step(opt)
     return logs
 
-# %% ../nbs/10_train.ipynb #09e41e99
-CHECKPOINT_FORMAT = 'meshreenact-train-1'
-CHECKPOINT_FILE = 'checkpoint.pt'
-GENERATOR_FORMAT = 'meshreenact-generator-1'   # the generator alone (export_generator)
-
-def rng_state() -> dict:
-    "The RNG states as tensors and lists (weights_only-safe)."
-    v, st, g = random.getstate()
-    kind, keys, pos, has_gauss, gauss = np.random.get_state()
-    return {'python': [v, list(st), g], 'numpy': [kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss],
-            'torch': torch.get_rng_state(), 'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
-
-def set_rng_state(state: dict):
-    v, st, g = state['python']; random.setstate((v, tuple(st), g))
-    kind, keys, pos, has_gauss, gauss = state['numpy']
-    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
-    torch.set_rng_state(state['torch'])
-    if state['cuda'] and torch.cuda.is_available() and len(state['cuda']) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(state['cuda'])
-
-def cpu_state(sd):
-    "A state dict (nested) with every tensor copied to the CPU."
-    if isinstance(sd, torch.Tensor): return sd.detach().cpu().clone()
-    if isinstance(sd, dict): return {k: cpu_state(v) for k, v in sd.items()}
-    if isinstance(sd, (list, tuple)): return type(sd)(cpu_state(v) for v in sd)
-    return sd
-
-def save_checkpoint(path: str | Path, state: dict) -> Path:
-    "Write `state` atomically: to PATH.tmp, then os.replace; the previous checkpoint stays whole until then."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'{path.name}.{os.getpid()}.tmp')
-    try:
-        torch.save({'format': CHECKPOINT_FORMAT, **cpu_state(state)}, tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists(): tmp.unlink()
-    return path
-
-def load_checkpoint(path: str | Path, config: TrainConfig | None = None,
-                    formats: tuple = (CHECKPOINT_FORMAT,)) -> dict:   # the kinds of file accepted
-    "Read a training checkpoint safely (weights_only); with `config`, refuse one made for another configuration."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"{path}: no such checkpoint")
-    try: ck = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:
-        msg = str(e).split('\n')[0][:300]
-        if 'weights_only' in str(e) or 'Unsupported global' in str(e):
-            raise ValueError(f"{path}: refused: it holds objects other than tensors and plain containers, and loading "
-                             f"it would run their code (weights_only load failed: {msg})") from None
-        raise ValueError(f"{path}: corrupt or not a checkpoint ({type(e).__name__}: {msg}); delete it or train with resume=False") from None
-    if not isinstance(ck, dict) or ck.get('format') not in formats:
-        raise ValueError(f"{path}: not a meshreenact training checkpoint (expected format {' or '.join(map(repr, formats))})")
-    if config is not None:
-        mine, theirs = config.to_dict(), ck.get('config') if isinstance(ck.get('config'), dict) else {}
-        diff = {k: (theirs.get(k), mine[k]) for k in mine if k not in RUNTIME_FIELDS and theirs.get(k) != mine[k]}
-        if diff:
-            raise ValueError(f"{path}: made for another configuration ({theirs.get('name')!r}); differing settings "
-                             + ', '.join(f'{k}: checkpoint {a!r} vs now {b!r}' for k, (a, b) in diff.items())
-                             + "; use another run folder or resume=False")
-    return ck
-
 # %% ../nbs/10_train.ipynb #d5c879f3
 @dataclass
 class TrainResult:
@@ -414,31 +349,36 @@ class TrainResult:
     critic: nn.Module
     run_dir: Path
 
-def setup_distributed(device) -> tuple:
-    "Join the torchrun process group if the environment asks for one: (created it?, device of this process)."
-    if int(os.environ.get('WORLD_SIZE', '1')) <= 1 or dist.is_initialized(): return False, device
-    use_cuda = torch.device(device).type == 'cuda'
-    dist.init_process_group('nccl' if use_cuda else 'gloo')
-    if use_cuda:
-        device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0))); torch.cuda.set_device(device)
-    return True, device
+def load_training_checkpoint(path: str | Path, config: TrainConfig) -> dict:
+    "A checkpoint to resume `config` from: refused if made for other settings (the RUNTIME_FIELDS may differ) or if it lacks what a resume needs."
+    ck = load_checkpoint(path, config.to_dict(), ignore=RUNTIME_FIELDS)
+    missing = [k for k in ('step', 'model', 'critic', 'opt_model', 'opt_critic', 'scaler', 'rng') if k not in ck]
+    if missing: raise ValueError(f"{path}: an incomplete training checkpoint (no {', '.join(missing)})")
+    return ck
 
-class _StopFlag:
-    "SIGINT sets a flag the loop reads between steps; a second SIGINT raises KeyboardInterrupt as usual."
-    def __init__(self): self.set, self.old = False, None
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self.old = signal.signal(signal.SIGINT, self.handler)
-        return self
-    def handler(self, *_):
-        self.set = True; signal.signal(signal.SIGINT, signal.default_int_handler)
-        print("\ninterrupt: finishing this step and writing a checkpoint (Ctrl-C again to abort)", flush=True)
-    def __exit__(self, *_):
-        if self.old is not None: signal.signal(signal.SIGINT, self.old)
+def write_checkpoint(path: Path, step: int, config: TrainConfig, generator, critic, opt_generator, opt_critic, scaler) -> Path:
+    "Everything an exact resume needs (the step, the config, both networks, both optimisers, the scaler, the RNG states), saved atomically."
+    return save_checkpoint(path, dict(step=step, config=config.to_dict(), architecture=architecture(generator),
+                                      model=generator.state_dict(), critic=critic.state_dict(), opt_model=opt_generator.state_dict(),
+                                      opt_critic=opt_critic.state_dict(), scaler=scaler.state_dict(), rng=rng_state()))
 
-def ignore_sigint(worker_id: int):
-    "DataLoader worker_init_fn: a terminal's Ctrl-C reaches the workers too; they leave it to the main process."
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def sample_pairs(held: Dataset, device, regressor: Callable | None, n: int = 4) -> dict:
+    "The first n held-out pairs as one batch on `device`, with coefficients: the rows of every sample grid."
+    items = [held[i] for i in range(min(n, len(held)))]
+    return add_coefficients(to_device(torch.utils.data.default_collate(items), device), regressor)
+
+@torch.no_grad()
+def save_samples(generator: nn.Module, batch: dict, path: Path) -> Path:
+    "The sample grid of the generator (in eval mode) on `batch`, written to `path`; the generator is left in training mode."
+    generator.eval(); out = generator(batch); generator.train()
+    return save_image(sample_grid(batch, out), path)
+
+def evaluate_and_log(generator: nn.Module, held: Dataset, device, config: TrainConfig, regressor: Callable | None,
+                     log_path: Path, step: int) -> dict:
+    "The held-out metrics (evaluate), appended to the metrics log as a {'kind': 'eval'} line."
+    m = evaluate(generator, held, device, config.batch_size, config.eval_size, regressor)
+    append_jsonl(log_path, {'step': step, 'kind': 'eval', **m})
+    return m
 
 def append_jsonl(path: Path, record: dict):
     with open(path, 'a') as f: f.write(json.dumps(record) + '\n')
@@ -447,7 +387,7 @@ def truncate_jsonl(path: Path, step: int):
     "Drop metric lines past `step` (written after the checkpoint a run resumes from); atomic."
     if not path.exists(): return
     keep = [l for l in path.read_text().splitlines() if l.strip() and json.loads(l).get('step', 0) <= step]
-    tmp = path.with_suffix('.tmp'); tmp.write_text(''.join(l + '\n' for l in keep)); os.replace(tmp, path)
+    with atomic_write(path, 'w') as f: f.write(''.join(l + '\n' for l in keep))
 
 # %% ../nbs/10_train.ipynb #55e0bdb8
 def train(config: TrainConfig | str = 'tiny',        # a TrainConfig or a preset name ('tiny', 'paper', 'toy')
@@ -461,24 +401,19 @@ def train(config: TrainConfig | str = 'tiny',        # a TrainConfig or a preset
           callback: Callable | None = None,         # callback(step, logs) after every step
           ) -> TrainResult:
     "Train the generator and critic of Eq. 4 / Eq. 8; see the notebook for the files a run writes."
-    from tqdm.auto import tqdm
     cfg = TrainConfig.preset(config) if isinstance(config, str) else config
     if not isinstance(cfg, TrainConfig): raise TypeError(f"config: expected a TrainConfig or a preset name, got {type(config).__name__}")
     device = torch.device(device) if device is not None else default_device()
     created, device = setup_distributed(device)
     rank, n_proc = world()
-    log = logging.getLogger(__name__)
-    run_dir = Path(run_dir); ck_path = run_dir / CHECKPOINT_FILE
+    run_dir = Path(run_dir); ck_path, log_path = run_dir / CHECKPOINT_FILE, run_dir / 'metrics.jsonl'
     last_ck = None
     try:
         # --- resume? (read first: a bad checkpoint fails before any work) ---
         ck = None
         if resume is not False and resume is not None:
             src = ck_path if resume is True else Path(resume)
-            if resume is not True or src.exists():
-                ck = load_checkpoint(src, cfg)
-                missing = [k for k in ('step', 'model', 'critic', 'opt_model', 'opt_critic', 'scaler', 'rng') if k not in ck]
-                if missing: raise ValueError(f"{src}: an incomplete training checkpoint (no {', '.join(missing)})")
+            if resume is not True or src.exists(): ck = load_training_checkpoint(src, cfg)
         train_ds, held = make_datasets(cfg, data)
         if eval_data is not None: held = eval_data
         spe = len(epoch_batches(len(train_ds), cfg.batch_size, 0, cfg.seed, rank, n_proc))
@@ -491,7 +426,6 @@ def train(config: TrainConfig | str = 'tiny',        # a TrainConfig or a preset
         reconstruction = make_reconstruction_loss(cfg.reconstruction).to(device)
         regressor = coefficient = None
         if cfg.coefficient or cfg.generator != 'toy':
-            from meshreenact.regress import load_regressor
             regressor = load_regressor(device=device)
             if cfg.coefficient: coefficient = CoefficientLoss(regressor).to(device)
         optG = torch.optim.Adam(G.parameters(), cfg.lr, betas=cfg.betas)
@@ -507,43 +441,22 @@ def train(config: TrainConfig | str = 'tiny',        # a TrainConfig or a preset
             if rank == 0: print(f"resuming from {ck_path if resume is True else resume} at step {step}")
         Gp = G
         if n_proc > 1:
-            from torch.nn.parallel import DistributedDataParallel as DDP
             Gp = DDP(G, device_ids=[device.index] if device.type == 'cuda' else None)
             for p in D.parameters(): dist.broadcast(p.data, 0)
         G.train(); D.train()
+        # --- the run folder (rank 0 writes every file) ---
         if rank == 0:
             run_dir.mkdir(parents=True, exist_ok=True); (run_dir / 'samples').mkdir(exist_ok=True)
-            truncate_jsonl(run_dir / 'metrics.jsonl', step)
-            (run_dir / 'config.json').write_text(json.dumps(cfg.to_dict(), indent=1))
-            if step == 0: append_jsonl(run_dir / 'metrics.jsonl', {'step': 0, 'kind': 'setup', 'reconstruction': reconstruction.description,
-                                        'device': str(device), 'processes': n_proc, 'amp': amp, 'train_items': len(train_ds)})
+            for folder in (run_dir, run_dir / 'samples'): remove_stale_temporaries(folder)   # left by a killed run
+            truncate_jsonl(log_path, step)
+            with atomic_write(run_dir / 'config.json', 'w') as f: f.write(json.dumps(cfg.to_dict(), indent=1))
+            if step == 0: append_jsonl(log_path, {'step': 0, 'kind': 'setup', 'reconstruction': reconstruction.description,
+                                                  'device': str(device), 'processes': n_proc, 'amp': amp, 'train_items': len(train_ds)})
         last_ck = ck_path if ck is not None and resume is True else None
-        show = None
-        def state():
-            return dict(step=step, config=cfg.to_dict(), architecture=architecture(G), model=G.state_dict(), critic=D.state_dict(), opt_model=optG.state_dict(),
-                        opt_critic=optD.state_dict(), scaler=scaler.state_dict(), rng=rng_state())
-        def checkpoint():
-            nonlocal last_ck
-            if rank == 0: last_ck = save_checkpoint(ck_path, state())
-        def eval_and_sample(do_eval, do_sample):
-            nonlocal show
-            if rank != 0: return {}
-            if do_sample:
-                if show is None:
-                    items = [held[i] for i in range(min(4, len(held)))]
-                    show = add_coefficients(to_device(torch.utils.data.default_collate(items), device), regressor)
-                G.eval()
-                with torch.no_grad(): out = G(show)
-                G.train()
-                save_image(sample_grid(show, out), run_dir / 'samples' / f'step_{step:07d}.png')
-            if do_eval:
-                m = evaluate(G, held, device, cfg.batch_size, cfg.eval_size, regressor)
-                append_jsonl(run_dir / 'metrics.jsonl', {'step': step, 'kind': 'eval', **m})
-                return m
-            return {}
-        metrics, interrupted, t0 = {}, False, time.time()
+        # --- the loop ---
+        show, metrics, interrupted, t0 = None, {}, False, time.time()
         bar = tqdm(total=cfg.steps, initial=step, disable=not progress or rank != 0, desc=f'train {cfg.name}', dynamic_ncols=True)
-        with _StopFlag() as stop:
+        with StopFlag() as stop:
             while step < cfg.steps:
                 epoch = step // spe
                 if hasattr(train_ds, 'set_epoch'): train_ds.set_epoch(epoch)
@@ -564,18 +477,27 @@ def train(config: TrainConfig | str = 'tiny',        # a TrainConfig or a preset
                     bar.update(1); bar.set_postfix({k[2:] if k.startswith('g_') else k: f'{v:.3g}' for k, v in logs.items()
                                                     if k in ('g_total', 'g_rec', 'd_wasserstein', 'd_gp')}, refresh=False)
                     if rank == 0 and step % cfg.log_every == 0:
-                        append_jsonl(run_dir / 'metrics.jsonl', {'step': step, 'kind': 'train', 'time': round(time.time() - t0, 2), **logs})
+                        append_jsonl(log_path, {'step': step, 'kind': 'train', 'time': round(time.time() - t0, 2), **logs})
                     if callback is not None: callback(step, logs)
-                    do_eval, do_sample = step % cfg.eval_every == 0, step % cfg.sample_every == 0
-                    if do_eval or do_sample: metrics = eval_and_sample(do_eval, do_sample) or metrics
-                    if step % cfg.checkpoint_every == 0: checkpoint()
+                    if rank == 0 and step % cfg.sample_every == 0:
+                        if show is None: show = sample_pairs(held, device, regressor)
+                        save_samples(G, show, run_dir / 'samples' / f'step_{step:07d}.png')
+                    if rank == 0 and step % cfg.eval_every == 0:
+                        metrics = evaluate_and_log(G, held, device, cfg, regressor, log_path, step) or metrics
+                    if rank == 0 and step % cfg.checkpoint_every == 0:
+                        last_ck = write_checkpoint(ck_path, step, cfg, G, D, optG, optD, scaler)
                     flag = mean_over_processes(torch.tensor([float(stop.set)], device=device if n_proc > 1 else 'cpu'))
                     if flag.item() > 0: interrupted = True; break
                     if step >= cfg.steps: break
                 if interrupted: break
             bar.close()
-            if interrupted or last_ck is None or step % cfg.checkpoint_every: checkpoint()
-            if not interrupted and step % cfg.eval_every and cfg.steps > 0: metrics = eval_and_sample(True, True) or metrics
+            # --- the end: a checkpoint unless the last step wrote one, and the final samples and metrics ---
+            if rank == 0 and (interrupted or last_ck is None or step % cfg.checkpoint_every):
+                last_ck = write_checkpoint(ck_path, step, cfg, G, D, optG, optD, scaler)
+            if rank == 0 and not interrupted and step % cfg.eval_every and cfg.steps > 0:
+                save_samples(G, show if show is not None else sample_pairs(held, device, regressor),
+                             run_dir / 'samples' / f'step_{step:07d}.png')
+                metrics = evaluate_and_log(G, held, device, cfg, regressor, log_path, step) or metrics
         if n_proc > 1:                                  # DDP syncs buffers (BN statistics) before each forward, not after
             for b in list(G.buffers()) + list(D.buffers()): dist.broadcast(b, 0)
         if rank == 0 and interrupted: print(f"interrupted at step {step}: checkpoint written to {last_ck}")
@@ -587,37 +509,6 @@ def train(config: TrainConfig | str = 'tiny',        # a TrainConfig or a preset
         if created: dist.destroy_process_group()
 
 # %% ../nbs/10_train.ipynb #f5afe398
-def add_train_arguments(p):
-    "The options of `meshreenact train` on an argparse parser."
-    p.add_argument('--config', default='tiny', choices=('tiny', 'paper', 'toy'), help='preset (default: tiny)')
-    p.add_argument('--data', default='synthetic', help="'synthetic' (default), 'toy', or a folder of clips (VoxCeleb layout)")
-    p.add_argument('--run-dir', default=None, help='checkpoint, metrics and samples folder (default: runs/CONFIG)')
-    p.add_argument('--device', default=None, help='cpu, cuda, cuda:1 ... (default: CUDA if available)')
-    p.add_argument('--steps', type=int, default=None, help="total steps (default: the preset's)")
-    p.add_argument('--workers', type=int, default=None, help='DataLoader worker processes per training process')
-    p.add_argument('--seed', type=int, default=None)
-    p.add_argument('--no-resume', action='store_true', help='start afresh even if RUN_DIR holds a checkpoint')
-    p.add_argument('--no-progress', action='store_true', help='no progress bar')
-    p.add_argument('--export', default=None, metavar='PATH', help='when done, also write the generator alone to PATH (as data_samples/generator64.pt)')
-    return p
-
-def cmd_train(args) -> int:
-    "Train the generator (Eq. 4) with WGAN-GP; resumes from RUN_DIR/checkpoint.pt when it is there."
-    import sys
-    changes = {k: getattr(args, k) for k in ('steps', 'workers', 'seed') if getattr(args, k, None) is not None}
-    try:
-        cfg = TrainConfig.preset(args.config, **changes)
-        res = train(cfg, args.data, args.run_dir or f'runs/{args.config}', args.device, resume=not args.no_resume,
-                    progress=not args.no_progress)
-    except TrainingDiverged as e: print(f"meshreenact train: {e}", file=sys.stderr); return 1
-    except (ValueError, FileNotFoundError, TypeError) as e: print(f"meshreenact train: {e}", file=sys.stderr); return 2
-    if os.environ.get('RANK', '0') == '0':
-        print(f"{'interrupted' if res.interrupted else 'done'} at step {res.step}; checkpoint {res.checkpoint}")
-        for k, v in res.metrics.items(): print(f"  {k:22s} {v:.4f}")
-        if getattr(args, 'export', None) and not res.interrupted:
-            print(f"exported the generator to {export_generator(res.checkpoint, args.export)}")
-    return 130 if res.interrupted else 0
-
 def architecture(generator: nn.Module) -> dict:
     "The GeneratorConfig of a MeshGenerator as plain values ({} for other generators): saved so a checkpoint outlives preset changes."
     cfg = getattr(getattr(generator, 'generator', None), 'config', None)
@@ -633,7 +524,6 @@ GENERATOR_FILE = 'generator64.pt'
 
 def default_generator_path() -> Path:
     "The tiny generator committed with the project: data_samples/generator64.pt (a `meshreenact train --config tiny` run, exported)."
-    from meshreenact.regress import default_regressor_path
     return default_regressor_path().parent / GENERATOR_FILE
 
 def load_trained_generator(path: str | Path | None = None,   # default: default_generator_path()
@@ -649,41 +539,3 @@ def load_trained_generator(path: str | Path | None = None,   # default: default_
         raise ValueError(f"{path}: its weights do not fit the {cfg.generator!r} generator ({str(e).splitlines()[0]}; "
                          f"{str(e).splitlines()[1].strip() if len(str(e).splitlines()) > 1 else ''})") from None
     return G.eval().to(device if device is not None else 'cpu'), cfg
-
-# %% ../nbs/10_train.ipynb #7d350492
-RECONSTRUCTION_CANDIDATES = ('l1-ssim', 'l1', 'vgg-random', 'regressor')
-
-def compare_reconstruction_losses(kinds=RECONSTRUCTION_CANDIDATES,  # losses.make_reconstruction_loss kinds
-                                  steps: int | None = None,         # default: the tiny preset's warm-up
-                                  data='synthetic', run_root: str | Path = 'runs/reconstruction', device=None,
-                                  progress: bool = True, **changes) -> dict:  # changes: to TrainConfig.tiny
-    "Train the tiny warm-up once per reconstruction loss; {kind: held-out metrics + 'seconds', 'steps'}."
-    steps = steps if steps is not None else TrainConfig.tiny(**changes).warmup
-    out = {}
-    for kind in kinds:
-        cfg = TrainConfig.tiny(**{**changes, **dict(reconstruction=kind, steps=steps, warmup=steps, eval_every=steps,
-                                                     sample_every=steps, checkpoint_every=steps)})
-        t0 = time.time()
-        res = train(cfg, data, Path(run_root) / kind, device, resume=False, progress=progress)
-        out[kind] = {**res.metrics, 'seconds': round(time.time() - t0, 1), 'steps': res.step}
-    return out
-
-def comparison_figure(results: dict, title: str = ''):
-    "Held-out PSNR and SSIM per reconstruction loss (bars), with the source image and the mesh-flow warp as lines."
-    import matplotlib.pyplot as plt
-    kinds = list(results)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.2))
-    for ax, met in zip(axes, ('psnr', 'ssim')):
-        for k, (kind_, off) in enumerate((('self', -0.2), ('cross', 0.2))):
-            vals = [results[c].get(f'{kind_}_{met}', float('nan')) for c in kinds]
-            ax.bar(np.arange(len(kinds)) + off, vals, 0.4, label=f'{kind_}-reenactment', color=('tab:blue', 'tab:orange')[k])
-            r = results[kinds[0]]
-            if f'{kind_}_warp_{met}' in r:
-                ax.axhline(r[f'{kind_}_warp_{met}'], ls='--', c=('tab:blue', 'tab:orange')[k], lw=1, label=f'mesh warp ({kind_})')
-                ax.axhline(r[f'{kind_}_source_{met}'], ls=':', c=('tab:blue', 'tab:orange')[k], lw=1, label=f'source image ({kind_})')
-        lo = min(min(r.get(f'self_source_{met}', 1e9), r.get(f'cross_source_{met}', 1e9)) for r in results.values())
-        ax.set_ylim(lo * 0.95, None); ax.set_xticks(range(len(kinds)), kinds); ax.set_title(f'held-out {met.upper()}', fontsize=10)
-    axes[1].legend(fontsize=7, loc='center left', bbox_to_anchor=(1.02, 0.5))
-    if title: fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig

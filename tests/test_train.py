@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from meshreenact.train import (TrainConfig, train, cmd_train, add_train_arguments, load_checkpoint, save_checkpoint,
-                               CHECKPOINT_FILE, CHECKPOINT_FORMAT, TrainingDiverged, ToyGenerator)
+from meshreenact.train import TrainConfig, train, TrainingDiverged, ToyGenerator
+from meshreenact.checkpoint import load_checkpoint, save_checkpoint, CHECKPOINT_FILE, CHECKPOINT_FORMAT
+from meshreenact.cli import cmd_train, add_train_arguments
 
 CFG = TrainConfig.toy(steps=2, batch_size=4, checkpoint_every=1, eval_every=100, sample_every=100, eval_size=4)
 
@@ -105,3 +106,15 @@ def test_incomplete_checkpoint(tmp_path):
     save_checkpoint(tmp_path / 'part.pt', {'step': 1, 'config': CFG.to_dict()})
     with pytest.raises(ValueError, match='incomplete'):
         train(CFG, 'toy', tmp_path / 'r', 'cpu', resume=tmp_path / 'part.pt', progress=False)
+
+
+def test_a_killed_runs_temporary_is_removed_on_the_next_start(tmp_path):
+    import subprocess, sys
+    dead = subprocess.Popen([sys.executable, '-c', 'pass']); dead.wait()      # a process id that no longer runs
+    stale = tmp_path / f'.{CHECKPOINT_FILE}.{dead.pid}.k1ll3d.partial'          # what core.atomic_write leaves after kill -9
+    stale.write_bytes(b'half a checkpoint')
+    live = tmp_path / f'.{CHECKPOINT_FILE}.{os.getpid()}.wr1t1n.partial'        # a writer that is still running: kept
+    live.write_bytes(b'being written')
+    train(CFG, 'toy', tmp_path, 'cpu', progress=False)
+    assert not stale.exists() and live.exists()
+    assert load_checkpoint(tmp_path / CHECKPOINT_FILE)['step'] == CFG.steps
