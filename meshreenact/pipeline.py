@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import tensor_to_image, check_tensor
+from .core import tensor_to_image, check_tensor, atomic_write, TEMP_SUFFIX, _temporary_prefix
 from .morphable import MorphableModel, Coeffs, load_bfm, identity_excluded, pose_from_params, params_from_pose
 from .render import rasterize
 from .regress import fit_landmarks, PhotoFit, check_face_placement, MAX_IMAGE_SIDE
@@ -321,9 +321,9 @@ class VideoWriter:
         import av
         self.path = Path(path)
         check_output_path(self.path, ('.mp4',))
-        fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f'.partial-{self.path.stem}-', suffix='.mp4'); os.close(fd)
+        fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=_temporary_prefix(self.path), suffix=TEMP_SUFFIX); os.close(fd)
         self.fps, self.frames, self.audio, self.max_seconds = Fraction(fps).limit_denominator(100000), 0, None, max_seconds
-        self.out = av.open(self.tmp, 'w')
+        self.out = av.open(self.tmp, 'w', format='mp4')     # core's temporary naming: remove_stale_temporaries finds a killed run's
         self.stream, self._audio_in = None, None
         if audio_from is not None:
             inp = av.open(str(audio_from))
@@ -493,7 +493,7 @@ def reenact_video(source,                     # the source photo
                   min_cutoff: float = SMOOTHING['min_cutoff'], beta: float = SMOOTHING['beta'],
                   size: int | None = None,    # crop side (the generator's own; the warp: default 256)
                   max_frames: int | None = None,  # stop after this many driving frames
-                  batch: int = 8,             # frames rendered at a time
+                  batch: int = 16,            # frames fitted and rendered at a time
                   progress: bool = True,      # a tqdm progress bar
                   model: MorphableModel | None = None) -> dict:
     "Reenact `source` with every frame of `driving_video` and write an mp4 (the driver's audio copied in); statistics and tracks back."
@@ -541,14 +541,16 @@ def reenact_video(source,                     # the source photo
         lap('fit')
         rows, new = [], dict(zip(have, range(len(have))))
         raw_track.extend(fits[new[k]].vector()[0].numpy() if k in new else np.full(62, np.nan, np.float32) for k in range(len(frames)))
-        for k in range(len(frames)):
-            if k in new: c = fits[new[k]]
-            elif last is not None: c = last; st['held'] += 1
-            else: c = None; st['before_face'] += 1
-            if c is not None:
-                if filt is not None: c = coeffs_from_features(filt(pose_features(c)), c.id)
-                last = c if k in new else last
-            rows.append(c)
+        for k in range(len(frames)):                                   # a fit, the last good one held, or none yet
+            if k in new: last = fits[new[k]]
+            elif last is not None: st['held'] += 1
+            else: st['before_face'] += 1
+            rows.append(last)
+        if filt is not None and any(c is not None for c in rows):     # One-Euro over time, frame by frame
+            raw = Coeffs.cat([c for c in rows if c is not None])
+            sm = coeffs_from_features(np.stack([filt(x) for x in pose_features(raw)]), raw.id)
+            it = iter(range(len(sm)))
+            rows = [None if c is None else sm[next(it)] for c in rows]
         lap('smooth')
         if relative and ref is None and have:
             ref = fit1(ref_lm, H, W) if ref_lm is not None else fits[0]   # the first frame with a face, unsmoothed
@@ -603,28 +605,23 @@ def reenact_video(source,                     # the source photo
                 tracker=tracker.stats, seconds=sec, fps=st['frames'] / max(wall - sec['source'], 1e-9),
                 driving_landmarks=dt, output_landmarks=ot, driving_coeffs=np.stack(raw_track), jitter=jit, preview=preview)
 
-# %% ../nbs/11b_pipeline.ipynb #41328ae0
+# %% ../nbs/11b_pipeline.ipynb #c2644eaf
 IMAGE_OUT = ('.png', '.jpg', '.jpeg')
 
 def save_image_atomic(img: torch.Tensor, path) -> Path:
-    "Write a (3, H, W) image in [0, 1]: to a temporary name in the same folder, then renamed (whole or absent)."
+    "Write a (3, H, W) image in [0, 1] whole or not at all (`core.atomic_write`); the folder must exist."
     import imageio.v3 as iio
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.partial-{path.stem}-', suffix=path.suffix); os.close(fd)
-    try: iio.imwrite(tmp, tensor_to_image(img)); os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
+    with atomic_write(path) as f: iio.imwrite(f, tensor_to_image(img), extension=path.suffix)
     return path
 
 def save_figure_atomic(fig, path, dpi: int = 130) -> Path:
-    "A matplotlib figure written as `save_image_atomic` writes images."
+    "A matplotlib figure written whole or not at all."
     import matplotlib.pyplot as plt
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.partial-{path.stem}-', suffix=path.suffix); os.close(fd)
-    try: fig.savefig(tmp, dpi=dpi); os.replace(tmp, path)
-    finally:
-        plt.close(fig)
-        if os.path.exists(tmp): os.remove(tmp)
+    try:
+        with atomic_write(path) as f: fig.savefig(f, dpi=dpi, format=path.suffix[1:])
+    finally: plt.close(fig)
     return path
 
 def check_inputs(sources: list, drivers: list) -> None:
