@@ -12,7 +12,7 @@ from .core import atomic_write
 
 # %% auto #0
 __all__ = ['cmd_demo', 'cmd_bfm', 'cmd_media', 'cmd_fit', 'build_parser', 'main', 'add_train_arguments', 'cmd_train',
-           'add_evaluate_command']
+           'cmd_reenact', 'add_reenact_parser', 'add_evaluate_command']
 
 # %% ../nbs/13_cli.ipynb #40211bfc
 def _save_figure(fig, path: Path) -> Path:
@@ -153,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description=cmd_train.__doc__)
     add_train_arguments(t); t.set_defaults(func=cmd_train)
     add_evaluate_command(sub)
+    add_reenact_parser(sub)
     return p
 
 def main(argv=None) -> int:
@@ -200,6 +201,48 @@ def cmd_train(args) -> int:
         if getattr(args, 'export', None) and not res.interrupted:
             print(f"exported the generator to {export_generator(res.checkpoint, args.export)}")
     return 130 if res.interrupted else 0
+
+# %% ../nbs/13_cli.ipynb #720f0dbd
+def cmd_reenact(args) -> int:
+    "Reenact the face of each source photo with each driver (a photo, or a video: an mp4 with the driver's sound); for several pairs, one output per pair and a grid in the folder OUT."
+    import warnings
+    from meshreenact.pipeline import reenact_files
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        try:
+            res = reenact_files(args.source, args.driving, args.out, method=args.method, generator=args.generator,
+                                relative=args.relative, best_frame=args.find_best_frame, alpha=args.alpha, pose_only=args.pose_only,
+                                expression_only=args.expression_only, paste_back=args.paste_back, face=args.face,
+                                max_frames=args.max_frames, progress=not args.quiet)
+        finally:
+            seen = set()
+            for w in caught:
+                msg = str(w.message)
+                if issubclass(w.category, UserWarning) and msg not in seen: seen.add(msg); print(f"meshreenact reenact: warning: {msg}", file=sys.stderr)
+    for line in res['lines']: print(line)
+    return 0
+
+def add_reenact_parser(sub):
+    "The `reenact` subcommand and its options (the logic is `pipeline.reenact_files`)."
+    r = sub.add_parser('reenact', help='reenact photos with a driving photo or video', description=cmd_reenact.__doc__)
+    r.add_argument('--source', nargs='+', required=True, metavar='PHOTO', help='source photo(s)')
+    r.add_argument('--driving', nargs='+', required=True, metavar='PHOTO_OR_VIDEO', help='driving photo(s) or video(s)')
+    r.add_argument('-o', '--out', required=True, help='output file (png/jpg, or mp4 for a video driver); a folder for several pairs')
+    r.add_argument('--method', choices=('generator', 'warp'), default='generator',
+                   help='generator: the trained tiny generator (64 px); warp: the training-free mesh-flow warp (256 px)')
+    r.add_argument('--relative', action='store_true', help="relative motion: the driver's change since its first frame, applied to the source's own pose and expression")
+    r.add_argument('--find-best-frame', action='store_true', help='with --relative: measure from the driving frame most like the source')
+    g = r.add_mutually_exclusive_group()
+    g.add_argument('--pose-only', action='store_true', help="the driver's pose, the source's expression")
+    g.add_argument('--expression-only', action='store_true', help="the driver's expression, the source's pose")
+    r.add_argument('--alpha', type=float, default=1.0, help='0: the source as it is ... 1: the full motion (default: 1)')
+    r.add_argument('--paste-back', action='store_true', help='blend the reenacted face back into the full source photo')
+    r.add_argument('--generator', default=None, help='a trained generator or checkpoint (default: data_samples/generator64.pt)')
+    r.add_argument('--face', type=int, default=None, help='which face of the source, largest first (default: 0, the largest)')
+    r.add_argument('--max-frames', type=int, default=None, help='stop after this many driving frames')
+    r.add_argument('-q', '--quiet', action='store_true', help='no progress bar')
+    r.set_defaults(func=cmd_reenact)
+    return r
 
 # %% ../nbs/13_cli.ipynb #e7a1c0df
 def add_evaluate_command(sub):
