@@ -361,7 +361,7 @@ class VideoWriter:
         if not self.frames: self.abort(); raise ValueError(f"{self.path}: no frames to write")
         for p in self.stream.encode(): self.out.mux(p)
         if self._audio_in is not None: self._copy_audio(); self._audio_in[0].close()
-        self.out.close(); os.replace(self.tmp, self.path)
+        self.out.close(); os.chmod(self.tmp, 0o644); os.replace(self.tmp, self.path)   # mkstemp makes 0600
         return self.path
 
     def abort(self):
