@@ -12,7 +12,7 @@ from .core import atomic_write
 
 # %% auto #0
 __all__ = ['cmd_demo', 'cmd_bfm', 'cmd_media', 'cmd_fit', 'build_parser', 'main', 'add_train_arguments', 'cmd_train',
-           'cmd_reenact', 'add_reenact_parser', 'add_evaluate_command']
+           'add_evaluate_command', 'cmd_reenact', 'add_reenact_parser']
 
 # %% ../nbs/13_cli.ipynb #40211bfc
 def _save_figure(fig, path: Path) -> Path:
@@ -202,6 +202,14 @@ def cmd_train(args) -> int:
             print(f"exported the generator to {export_generator(res.checkpoint, args.export)}")
     return 130 if res.interrupted else 0
 
+# %% ../nbs/13_cli.ipynb #e7a1c0df
+def add_evaluate_command(sub):
+    "The `evaluate` subcommand: its arguments and logic live in `meshreenact.evaluate`."
+    from meshreenact.evaluate import add_evaluate_arguments, cmd_evaluate
+    e = sub.add_parser('evaluate', help='score generators beside the source, the driver and the mesh warp: Tables 1-3 of §5',
+                       description=cmd_evaluate.__doc__)
+    add_evaluate_arguments(e); e.set_defaults(func=cmd_evaluate)
+
 # %% ../nbs/13_cli.ipynb #720f0dbd
 def cmd_reenact(args) -> int:
     "Reenact the face of each source photo with each driver (a photo, or a video: an mp4 with the driver's sound); for several pairs, one output per pair and a grid in the folder OUT."
@@ -243,11 +251,3 @@ def add_reenact_parser(sub):
     r.add_argument('-q', '--quiet', action='store_true', help='no progress bar')
     r.set_defaults(func=cmd_reenact)
     return r
-
-# %% ../nbs/13_cli.ipynb #e7a1c0df
-def add_evaluate_command(sub):
-    "The `evaluate` subcommand: its arguments and logic live in `meshreenact.evaluate`."
-    from meshreenact.evaluate import add_evaluate_arguments, cmd_evaluate
-    e = sub.add_parser('evaluate', help='score generators beside the source, the driver and the mesh warp: Tables 1-3 of §5',
-                       description=cmd_evaluate.__doc__)
-    add_evaluate_arguments(e); e.set_defaults(func=cmd_evaluate)
