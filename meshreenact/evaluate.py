@@ -539,7 +539,7 @@ def claim_verdict(grouped: dict,            # results['groups_scores']
     sign = -1 if metric in LOWER_IS_BETTER else 1
     steps = [sign * (a[0] - b[0]) for a, b in zip(v, v[1:])]
     v = [(m[0], m[1] or 0.0, m[2]) for m in v]
-    detail = (' better than '.join(f"{n} {m[0]:.3f}" + (f"±{m[1]:.3f}" if m[2] > 1 else '') for n, m in zip(order, v))
+    detail = ('claimed order, best first: ' + ', '.join(f"{n} {m[0]:.3f}" + (f"±{m[1]:.3f}" if m[2] > 1 else '') for n, m in zip(order, v))
               + (' (lower is better)' if sign < 0 else ''))   # the order the claim states
     if any(s <= 0 for s in steps): return 'not supported', detail
     if min(m[2] for m in v) < 2: return 'holds (one seed: no spread)', detail
