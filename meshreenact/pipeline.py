@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import tensor_to_image, check_tensor, atomic_write, TEMP_SUFFIX, _temporary_prefix
+from .core import tensor_to_image, check_tensor, atomic_write, save_image, TEMP_SUFFIX, _temporary_prefix
 from .morphable import MorphableModel, Coeffs, load_bfm, identity_excluded, pose_from_params, params_from_pose
 from .render import rasterize
 from .regress import fit_landmarks, PhotoFit, check_face_placement, MAX_IMAGE_SIDE
@@ -25,8 +25,8 @@ __all__ = ['FIT_SIZE', 'MP4_AUDIO', 'SMOOTHING', 'IMAGE_OUT', 'is_video', 'image
            'split_pose', 'join_pose', 'relative_coeffs', 'normalized_landmarks', 'find_best_frame', 'target_coeffs',
            'face_mask', 'paste_crop', 'default_model', 'reenactor', 'render_faces', 'reenact', 'round_trip_error',
            'VideoReader', 'VideoWriter', 'check_output_path', 'FaceTracker', 'OneEuroFilter', 'landmark_jitter',
-           'relative_jitter', 'pose_features', 'coeffs_from_features', 'reenact_video', 'save_image_atomic',
-           'save_figure_atomic', 'check_inputs', 'reenact_files']
+           'relative_jitter', 'pose_features', 'coeffs_from_features', 'reenact_video', 'save_figure_atomic',
+           'check_inputs', 'reenact_files']
 
 # %% ../nbs/11b_pipeline.ipynb #b566de79
 FIT_SIZE = 256   # px: the crop the landmarks are fitted on (the pose is in normalized crop coordinates, so any output size can use it)
@@ -608,13 +608,6 @@ def reenact_video(source,                     # the source photo
 # %% ../nbs/11b_pipeline.ipynb #c2644eaf
 IMAGE_OUT = ('.png', '.jpg', '.jpeg')
 
-def save_image_atomic(img: torch.Tensor, path) -> Path:
-    "Write a (3, H, W) image in [0, 1] whole or not at all (`core.atomic_write`); the folder must exist."
-    import imageio.v3 as iio
-    path = Path(path)
-    with atomic_write(path) as f: iio.imwrite(f, tensor_to_image(img), extension=path.suffix)
-    return path
-
 def save_figure_atomic(fig, path, dpi: int = 130) -> Path:
     "A matplotlib figure written whole or not at all."
     import matplotlib.pyplot as plt
@@ -670,7 +663,7 @@ def reenact_files(sources: list, drivers: list,   # paths of photos; of photos o
                              f"{r['held']} frame(s) without a face held on the last fit, jitter output/driver {r['jitter']:.2f}, {r['fps']:.1f} frames/s")
             else:
                 r = reenact(s, d, return_details=True, **opts)
-                save_image_atomic(r['image'], path)
+                save_image(r['image'], path)
                 src_crops.setdefault(i, r['source_crop']); drv_crops.setdefault(j, r['driving_crop']); grid[i, j] = r['crop']
                 lines.append(f"wrote {path}: {r['image'].shape[2]}x{r['image'].shape[1]} px")
             outputs.append(path)
