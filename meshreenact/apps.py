@@ -12,55 +12,15 @@ import torch.nn as nn
 
 from .core import warp, check_tensor, identity_grid
 from .morphable import MorphableModel, Coeffs, identity_excluded, pose_from_params, params_from_pose
-from .render import mesh_flow
+from .render import mesh_flow, harmonic_extension, extend_flow
 from .synthetic import sample_background
 from .regress import fit_photo, fit_clip
 from .video import crop_clip, resize_images
 
 # %% auto #0
-__all__ = ['EXTEND_DEFAULT', 'harmonic_extension', 'extend_flow', 'mesh_warp', 'reenact_all', 'synthetic_faces', 'real_faces',
-           'clip_faces', 'reenactment_figure', 'interpolate_pose', 'control_coeffs', 'control_strip', 'strip_figure',
-           'alpha_figure', 'disentangle_figure', 'edited_driver', 'live_app']
-
-# %% ../nbs/11_apps.ipynb #51de8e83
-def harmonic_extension(values: np.ndarray,   # (H, W, C) known values (read where `known`)
-                       known: np.ndarray,    # (H, W) bool: where the values hold
-                      ) -> np.ndarray:       # (H, W, C): values on `known`, 0 on the free image border, harmonic elsewhere
-    "Solve the discrete Laplace equation (5-point stencil) for every pixel neither known nor on the image border (Dirichlet 0 there)."
-    from scipy.sparse import csc_matrix
-    from scipy.sparse.linalg import factorized
-    H, W = known.shape
-    border = np.zeros((H, W), bool); border[[0, -1], :] = True; border[:, [0, -1]] = True
-    u = np.where(known[..., None], values, 0.0).astype(np.float64)
-    free = ~(known | border)                                   # free pixels are interior: all 4 neighbours exist
-    n = int(free.sum())
-    if n == 0: return u
-    idx = np.full((H, W), -1); idx[free] = np.arange(n)
-    ii, jj = np.nonzero(free); k = np.arange(n)
-    rows, cols, data, rhs = [k], [k], [np.full(n, 4.0)], np.zeros((n, u.shape[-1]))
-    for di, dj in ((1, 0), (-1, 0), (0, 1), (0, -1)):
-        ni, nj = ii + di, jj + dj
-        f = free[ni, nj]
-        rows.append(k[f]); cols.append(idx[ni[f], nj[f]]); data.append(-np.ones(int(f.sum())))
-        rhs[~f] += u[ni[~f], nj[~f]]                             # known neighbours move to the right-hand side
-    solve = factorized(csc_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)))
-    u[free] = np.stack([solve(rhs[:, c]) for c in range(u.shape[-1])], -1)
-    return u
-
-def extend_flow(flow: torch.Tensor,   # (B, H, W, 2) backward flow, meaningful where mask
-                mask: torch.Tensor,   # (B, 1, H, W) 1 on the mesh
-                rim: int = 0,         # mesh pixel rings left out of the known set (partly covered pixels)
-               ) -> torch.Tensor:     # (B, H, W, 2)
-    "The flow's displacement extended harmonically beyond the mesh, fading to zero at the image border."
-    from scipy.ndimage import binary_erosion
-    B, H, W, _ = flow.shape
-    ident = identity_grid(B, H, W, device=flow.device, dtype=flow.dtype)
-    disp = (flow - ident).detach().cpu().double().numpy()
-    known = mask[:, 0].detach().cpu().numpy() > 0.5                       # (B, H, W)
-    if rim > 0: known = np.stack([binary_erosion(k, iterations=rim, border_value=1) for k in known])
-    ext = np.stack([harmonic_extension(disp[b], known[b]) for b in range(B)])
-    keep = torch.from_numpy(known).to(flow.device)[..., None]
-    return torch.where(keep, flow, ident + torch.from_numpy(ext).to(flow))   # the known flow itself, bit for bit
+__all__ = ['EXTEND_DEFAULT', 'mesh_warp', 'reenact_all', 'synthetic_faces', 'real_faces', 'clip_faces', 'reenactment_figure',
+           'interpolate_pose', 'control_coeffs', 'control_strip', 'strip_figure', 'alpha_figure', 'disentangle_figure',
+           'edited_driver', 'live_app']
 
 # %% ../nbs/11_apps.ipynb #c962ff89
 EXTEND_DEFAULT = 'harmonic'   # chosen on a held-in clip (scripts/warp_extension.py), see 'Does the extension help?' below

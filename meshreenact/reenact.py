@@ -13,14 +13,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import identity_grid, warp, check_tensor, check_shape
+from .render import mesh_flow, extend_flow
 from .morphable import MorphableModel, Coeffs, load_bfm, project, identity_excluded
 from .sampling import MeshHierarchy
 from .motion import (conv_bn_relu, UpBlock, DownBlock, ResBlock, FlowDecoder, GCNEncoder, RenderedMeshEncoder,
                                 MotionNet, stacked_mesh, pncc_colors, _size2)
 
 # %% auto #0
-__all__ = ['resize_flow', 'masked_flow', 'AppearanceEncoder', 'Hourglass', 'OcclusionNet', 'ReenactOutput', 'ReenactingModule',
-           'GeneratorConfig', 'GeneratorOutput', 'level_bases', 'Generator', 'Reenact2D', 'export_onnx']
+__all__ = ['PIXEL_BLEND_BIAS', 'resize_flow', 'masked_flow', 'AppearanceEncoder', 'Hourglass', 'OcclusionNet', 'ReenactOutput',
+           'ReenactingModule', 'GeneratorConfig', 'GeneratorOutput', 'level_bases', 'Generator', 'Reenact2D',
+           'export_onnx']
 
 # %% ../nbs/08_reenact.ipynb #1ad058c2
 def resize_flow(flow: torch.Tensor,  # (B, H, W, 2) backward flow, normalized
@@ -100,6 +102,8 @@ class OcclusionNet(nn.Module):
         return om[:, :1], om[:, 1:]
 
 # %% ../nbs/08_reenact.ipynb #09283e54
+PIXEL_BLEND_BIAS = 3.0   # the pixel path's initial A = sigmoid(3) = 0.95: it starts close to the warp
+
 @dataclass
 class ReenactOutput:
     "What the reenacting module returns: the image and the intermediates that figures and losses use."
@@ -109,6 +113,7 @@ class ReenactOutput:
     occlusion: torch.Tensor      # (B, 1, h, w) occlusion map O (1 = visible in the source), at feature size
     mask: torch.Tensor           # (B, 1, h, w) flow mask M (1 = follow T*), at feature size
     masked_flow: torch.Tensor    # (B, h, w, 2) M T* + (1 - M) Id, at feature size
+    blend: torch.Tensor | None = None  # (B, 1, H, W) pixel path only: A, the weight of the warped source image in Î_d
 
 class ReenactingModule(nn.Module):
     "§3.3, Fig. 3: encode I_s, warp the features by the masked T*, weight them by O, residual blocks, decode to Î_d."
@@ -120,7 +125,8 @@ class ReenactingModule(nn.Module):
                  occ_base: int = 16, occ_max_channels: int = 64,
                  occ_layers: int = 4,             # the hourglass's depth ("four-layer")
                  occ_scale: float = 0.5,          # the occlusion net works at this fraction of the image size
-                 up_convs: int = 2):              # decoder up-sampling blocks: 2 = the paper's two-branch block, 1 = one conv (FOMM's)
+                 up_convs: int = 2,               # decoder up-sampling blocks: 2 = the paper's two-branch block, 1 = one conv (FOMM's)
+                 pixel_path: bool = False):       # True: Î_d = A I_s' + (1 - A) decoded, A learned (beyond the paper)
         super().__init__()
         self.encoder = AppearanceEncoder(base, max_channels, n_down)
         self.occlusion = OcclusionNet(occ_base, occ_max_channels, occ_layers) if occlusion else None
@@ -129,6 +135,13 @@ class ReenactingModule(nn.Module):
         ch = _widths(base, max_channels, n_down)[::-1]
         self.ups = nn.ModuleList([UpBlock(ch[i], ch[i + 1], convs=up_convs) for i in range(n_down)])
         self.final = nn.Conv2d(ch[-1], 3, 7, padding=3)
+        self.blend = nn.Conv2d(ch[-1], 1, 7, padding=3) if pixel_path else None
+        if pixel_path: self.reset_blend()
+
+    @torch.no_grad()
+    def reset_blend(self, bias: float = PIXEL_BLEND_BIAS):
+        "The pixel path starts as the warp: A = sigmoid(bias) everywhere (weights 0), so Î_d ≈ I_s' until training says otherwise."
+        nn.init.zeros_(self.blend.weight); nn.init.constant_(self.blend.bias, bias)
 
     def encode(self, source: torch.Tensor) -> torch.Tensor:  # (B, C, h, w)
         "Appearance features ξ of the source image (B, 3, H, W)."
@@ -151,11 +164,16 @@ class ReenactingModule(nn.Module):
     def decode(self, features: torch.Tensor,  # (B, C, h, w) ξ
                flow: torch.Tensor,             # (B, h, w, 2) the masked flow T_M at feature size
                occlusion: torch.Tensor,        # (B, 1, h, w) O
-               size) -> torch.Tensor:          # (B, 3, H, W) Î_d
-        "O ⊙ warp(ξ, T_M) -> residual blocks -> up-sampling blocks -> 7×7 conv -> sigmoid."
+               size,                           # (H, W) of Î_d
+               warped_source: torch.Tensor | None = None,  # (B, 3, H, W) I_s' (the pixel path blends it in)
+              ) -> tuple:                      # (Î_d (B, 3, H, W), A (B, 1, H, W) or None)
+        "O ⊙ warp(ξ, T_M) -> residual blocks -> up-sampling blocks -> 7×7 conv -> sigmoid; with the pixel path, blended with I_s' by A."
         x = self.bottleneck(warp(features, flow) * occlusion)
         for i, up in enumerate(self.ups): x = up(x, size=tuple(size) if i == len(self.ups) - 1 else None)
-        return torch.sigmoid(self.final(x))
+        image = torch.sigmoid(self.final(x))
+        if self.blend is None: return image, None
+        a = torch.sigmoid(self.blend(x))
+        return a * warped_source + (1 - a) * image, a
 
     def forward(self, source: torch.Tensor,   # (B, 3, H, W) source image I_s in [0, 1]
                 flow: torch.Tensor,           # (B, H, W, 2) T* from the motion net
@@ -166,8 +184,9 @@ class ReenactingModule(nn.Module):
         feat = self.encode(source)
         o, m = self.occlude(source, flow, feat.shape[-2:])
         mf = masked_flow(resize_flow(flow, feat.shape[-2:]), m)
-        return ReenactOutput(image=self.decode(feat, mf, o, (H, W)), flow=flow, warped_source=warp(source, flow),
-                             occlusion=o, mask=m, masked_flow=mf)
+        ws = warp(source, flow, padding_mode='border' if self.blend is not None else 'zeros')   # the pixel path never reads black past the photo
+        image, a = self.decode(feat, mf, o, (H, W), ws)
+        return ReenactOutput(image=image, flow=flow, warped_source=ws, occlusion=o, mask=m, masked_flow=mf, blend=a)
 
 # %% ../nbs/08_reenact.ipynb #f8cbd81a
 @dataclass
@@ -195,6 +214,8 @@ class GeneratorConfig:
     cnn_base: int = 16                 # GCNs→CNNs: first CNN width
     up_convs: int = 2                  # reenacting module's up-sampling blocks: 2 = the paper's two-branch block, 1 = one conv (FOMM's)
     flow_draw_size: int | None = None  # the flow decoder draws Δ at this size, resized to `size` (None: at `size`)
+    mesh_prior: bool = False           # beyond the paper: T* = the meshes' own flow (harmonically extended) + the decoder's Δ
+    pixel_path: bool = False           # beyond the paper: Î_d = A warp(I_s, T*) + (1 - A) decoded, A learned
 
     def __post_init__(self):
         _size2(self.size)
@@ -225,6 +246,7 @@ class GeneratorConfig:
 class GeneratorOutput(ReenactOutput):
     "ReenactOutput plus the stacked mesh the motion net read."
     stacked: torch.Tensor = None       # (B, n_l, 6) [M_s | M_d] at the motion net's level
+    prior: torch.Tensor | None = None  # (B, H, W, 2) mesh_prior only: the meshes' own (extended) flow that Δ corrects
 
 # %% ../nbs/08_reenact.ipynb #644ed184
 def level_bases(model: MorphableModel,       # the full morphable model (n_0 vertices)
@@ -277,7 +299,9 @@ class Generator(nn.Module):
                           out_size=cfg.size)
         self.motion = MotionNet(enc, dec)
         self.reenact = ReenactingModule(cfg.base, cfg.max_channels, cfg.n_down, cfg.n_res, cfg.occlusion,
-                                        cfg.occ_base, cfg.occ_max_channels, occ_scale=cfg.occ_scale, up_convs=cfg.up_convs)
+                                        cfg.occ_base, cfg.occ_max_channels, occ_scale=cfg.occ_scale, up_convs=cfg.up_convs,
+                                        pixel_path=cfg.pixel_path)
+        if cfg.mesh_prior: self.register_buffer('triangles', torch.as_tensor(np.asarray(hierarchy.triangles[l]), dtype=torch.long), persistent=False)
 
     @property
     def n_vertices(self) -> int: return self.mean.shape[0]
@@ -294,6 +318,12 @@ class Generator(nn.Module):
         source, driving = _coeffs(source, 'source').to(self.mean.device), _coeffs(driving, 'driving').to(self.mean.device)
         return stacked_mesh(self.mesh(source), self.mesh(identity_excluded(source, driving) if self.config.identity_exclusion else driving))
 
+    @torch.no_grad()
+    def prior_flow(self, stacked: torch.Tensor) -> torch.Tensor:  # (B, n_l, 6) M* -> (B, H, W, 2)
+        "The mesh prior (beyond the paper): the flow M_d -> M_s implies at the motion net's level, extended harmonically beyond the mesh (`render.extend_flow`)."
+        flow, mask = mesh_flow(stacked[..., :3], stacked[..., 3:], self.triangles, self.config.size)
+        return extend_flow(flow, mask)
+
     def forward(self, image: torch.Tensor,   # (B, 3, H, W) source image I_s in [0, 1], H = W = config.size
                 source,                      # Coeffs (or (B, 62) vector) of the source image
                 driving,                     # Coeffs (or (B, 62) vector) of the driving image
@@ -301,8 +331,13 @@ class Generator(nn.Module):
         check_tensor(image, 'image', (None, 3, self.config.size, self.config.size))
         stacked = self.meshes(source, driving)
         if len(stacked) != len(image): raise ValueError(f"image and coefficients batch sizes differ: {len(image)} vs {len(stacked)}")
-        out = self.reenact(image, self.motion(stacked.to(image.dtype)))
-        return GeneratorOutput(**vars(out), stacked=stacked)
+        flow = self.motion(stacked.to(image.dtype))                                 # T* (the paper), or the correction Δ = T* - Id ...
+        prior = None
+        if self.config.mesh_prior:                                                 # ... added to the mesh's own flow: T* = F_mesh + Δ
+            prior = self.prior_flow(stacked).to(flow)
+            flow = flow - identity_grid(*flow.shape[:3], device=flow.device, dtype=flow.dtype) + prior
+        out = self.reenact(image, flow)
+        return GeneratorOutput(**vars(out), stacked=stacked, prior=prior)
 
 # %% ../nbs/08_reenact.ipynb #587650c6
 class Reenact2D(nn.Module):

@@ -14,7 +14,7 @@ from .core import identity_grid, normalized_to_pixel, warp, check_tensor, show_i
 
 # %% auto #0
 __all__ = ['Raster', 'rasterize', 'interpolate', 'vertex_normals', 'lambert', 'render', 'mesh_flow', 'flow_visibility',
-           'hsv_to_rgb', 'flow_to_color', 'plot_flow_arrows', 'show_flow']
+           'harmonic_extension', 'extend_flow', 'hsv_to_rgb', 'flow_to_color', 'plot_flow_arrows', 'show_flow']
 
 # %% ../nbs/04_render.ipynb #e4528726
 @dataclass
@@ -241,6 +241,46 @@ def flow_visibility(source: torch.Tensor,  # (B, N, 3) image-space source mesh
     zbuf = sr.depth.masked_fill(sr.depth.isinf(), 1e4).unsqueeze(1)
     z_seen = warp(zbuf, flow, mode='nearest', padding_mode='border')                       # what the source shows there
     return ((z_point <= z_seen + tol) & (raster.triangle >= 0).unsqueeze(1)).to(flow.dtype)
+
+# %% ../nbs/04_render.ipynb #51de8e83
+def harmonic_extension(values: np.ndarray,   # (H, W, C) known values (read where `known`)
+                       known: np.ndarray,    # (H, W) bool: where the values hold
+                      ) -> np.ndarray:       # (H, W, C): values on `known`, 0 on the free image border, harmonic elsewhere
+    "Solve the discrete Laplace equation (5-point stencil) for every pixel neither known nor on the image border (Dirichlet 0 there)."
+    from scipy.sparse import csc_matrix
+    from scipy.sparse.linalg import factorized
+    H, W = known.shape
+    border = np.zeros((H, W), bool); border[[0, -1], :] = True; border[:, [0, -1]] = True
+    u = np.where(known[..., None], values, 0.0).astype(np.float64)
+    free = ~(known | border)                                   # free pixels are interior: all 4 neighbours exist
+    n = int(free.sum())
+    if n == 0: return u
+    idx = np.full((H, W), -1); idx[free] = np.arange(n)
+    ii, jj = np.nonzero(free); k = np.arange(n)
+    rows, cols, data, rhs = [k], [k], [np.full(n, 4.0)], np.zeros((n, u.shape[-1]))
+    for di, dj in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+        ni, nj = ii + di, jj + dj
+        f = free[ni, nj]
+        rows.append(k[f]); cols.append(idx[ni[f], nj[f]]); data.append(-np.ones(int(f.sum())))
+        rhs[~f] += u[ni[~f], nj[~f]]                             # known neighbours move to the right-hand side
+    solve = factorized(csc_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)))
+    u[free] = np.stack([solve(rhs[:, c]) for c in range(u.shape[-1])], -1)
+    return u
+
+def extend_flow(flow: torch.Tensor,   # (B, H, W, 2) backward flow, meaningful where mask
+                mask: torch.Tensor,   # (B, 1, H, W) 1 on the mesh
+                rim: int = 0,         # mesh pixel rings left out of the known set (partly covered pixels)
+               ) -> torch.Tensor:     # (B, H, W, 2)
+    "The flow's displacement extended harmonically beyond the mesh, fading to zero at the image border."
+    from scipy.ndimage import binary_erosion
+    B, H, W, _ = flow.shape
+    ident = identity_grid(B, H, W, device=flow.device, dtype=flow.dtype)
+    disp = (flow - ident).detach().cpu().double().numpy()
+    known = mask[:, 0].detach().cpu().numpy() > 0.5                       # (B, H, W)
+    if rim > 0: known = np.stack([binary_erosion(k, iterations=rim, border_value=1) for k in known])
+    ext = np.stack([harmonic_extension(disp[b], known[b]) for b in range(B)])
+    keep = torch.from_numpy(known).to(flow.device)[..., None]
+    return torch.where(keep, flow, ident + torch.from_numpy(ext).to(flow))   # the known flow itself, bit for bit
 
 # %% ../nbs/04_render.ipynb #60bb4878
 def hsv_to_rgb(h: torch.Tensor, s: torch.Tensor, v: torch.Tensor) -> torch.Tensor:

@@ -30,20 +30,23 @@ from .reenact import Generator, GeneratorConfig
 from .render import flow_to_color
 from .synthetic import SyntheticHeads
 from .video import FramePairs, find_clips
+from .morphable import load_bfm
+from .realdata import ClipPairs, MixedPairs, real_training_clips
 from .regress import default_regressor_path
 
 # %% auto #0
-__all__ = ['RUNTIME_FIELDS', 'GENERATORS', 'MAX_SKIPPED_STEPS', 'GENERATOR_FILE', 'TrainConfig', 'blob_image', 'ToyPairs',
-           'ToyGenerator', 'MeshGenerator', 'make_generator', 'add_coefficients', 'make_datasets', 'epoch_batches',
-           'cross_batch', 'to_device', 'flow_colours', 'sample_grid', 'TrainingDiverged', 'check_finite',
-           'gradients_finite', 'optimizer_step', 'check_parameters', 'sync_logs', 'generator_step', 'critic_step',
-           'TrainResult', 'load_training_checkpoint', 'write_checkpoint', 'sample_pairs', 'save_samples',
+__all__ = ['RUNTIME_FIELDS', 'GENERATORS', 'PRESETS', 'MAX_SKIPPED_STEPS', 'GENERATOR_FILE', 'TrainConfig', 'blob_image',
+           'ToyPairs', 'ToyGenerator', 'MeshGenerator', 'make_generator', 'add_coefficients', 'make_datasets',
+           'epoch_batches', 'cross_batch', 'to_device', 'flow_colours', 'sample_grid', 'TrainingDiverged',
+           'check_finite', 'gradients_finite', 'optimizer_step', 'check_parameters', 'sync_logs', 'generator_step',
+           'critic_step', 'TrainResult', 'load_training_checkpoint', 'write_checkpoint', 'sample_pairs', 'save_samples',
            'evaluate_and_log', 'append_jsonl', 'read_jsonl', 'truncate_jsonl', 'train', 'claim_run_dir', 'architecture',
            'export_generator', 'default_generator_path', 'load_trained_generator']
 
 # %% ../nbs/10_train.ipynb #a4f122bc
 RUNTIME_FIELDS = ('steps', 'workers', 'amp', 'log_every', 'sample_every', 'checkpoint_every', 'eval_every', 'eval_size')
 GENERATORS = ('tiny', 'paper', 'toy', 'keypoints', 'keypoints-vox256')   # what TrainConfig.generator may name
+PRESETS = ('tiny', 'paper', 'toy', 'real')                             # TrainConfig's presets, by name
 
 @dataclass
 class TrainConfig:
@@ -67,6 +70,8 @@ class TrainConfig:
     synthetic_identities: int = 1000  # synthetic data: training identities (held-out ones: 100)
     train_items: int = 1024          # synthetic / toy data: distinct training pairs (rendered once, then cached)
     items_per_clip: int = 1          # a folder of clips: pairs per clip and epoch (FOMM's num_repeats): few clips fill a batch
+    real_fraction: float = 0.5       # data='mixed': share of real same-person pairs (realdata.REAL_TRAIN) among the synthetic ones
+    grayscale: float = 0.2           # data='mixed': probability that a real pair is turned gray (realdata.photometric)
     workers: int = 2                 # DataLoader worker processes
     amp: bool = True                 # mixed precision (CUDA only; ignored on the CPU)
     log_every: int = 10              # steps between metrics.jsonl lines
@@ -86,6 +91,7 @@ class TrainConfig:
         if self.items_per_clip < 1: raise ValueError(f"items_per_clip: must be a positive integer, got {self.items_per_clip!r}")
         if min(self.steps, self.workers, self.warmup) < 0: raise ValueError(f"steps, workers and warmup must be >= 0, got {self.steps}, {self.workers}, {self.warmup}")
         if not self.lr > 0: raise ValueError(f"lr: must be positive, got {self.lr}")
+        if not (0 <= self.real_fraction <= 1 and 0 <= self.grayscale <= 1): raise ValueError(f"real_fraction and grayscale: must be in [0, 1], got {self.real_fraction}, {self.grayscale}")
         if self.adversarial_lr is not None and not self.adversarial_lr > 0: raise ValueError(f"adversarial_lr: must be positive or None, got {self.adversarial_lr}")
 
     @classmethod
@@ -108,9 +114,15 @@ class TrainConfig:
                              checkpoint_every=50, eval_every=50, eval_size=16), **changes})
 
     @classmethod
+    def real(cls, **changes) -> 'TrainConfig':
+        "For real faces (beyond the paper): the tiny generator with the mesh prior and the pixel path, trained on data='mixed' (real clip pairs + synthetic heads), reconstruction only, at 2e-4."
+        return cls(**{**dict(name='real', architecture={'mesh_prior': True, 'pixel_path': True}, steps=1500, warmup=1500,
+                             lr=ADAM_LR, coefficient=False, reconstruction='l1-ssim'), **changes})
+
+    @classmethod
     def preset(cls, name: str, **changes) -> 'TrainConfig':
-        "A preset by name: 'tiny', 'paper' or 'toy'."
-        if name not in ('tiny', 'paper', 'toy'): raise ValueError(f"config: expected 'tiny', 'paper' or 'toy', got {name!r}")
+        "A preset by name: 'tiny', 'paper', 'toy' or 'real'."
+        if name not in PRESETS: raise ValueError(f"config: expected one of {', '.join(map(repr, PRESETS))}, got {name!r}")
         return getattr(cls, name)(**changes)
 
     def to_dict(self) -> dict:
@@ -210,7 +222,7 @@ def add_coefficients(batch: dict, regressor: Callable | None) -> dict:
 
 # %% ../nbs/10_train.ipynb #f1fa718f
 def make_datasets(config: TrainConfig, data) -> tuple:
-    "(train, held-out) datasets for data = 'synthetic' | 'toy' | a folder of clips | a Dataset (held out: its first eval_size items)."
+    "(train, held-out) datasets for data = 'synthetic' | 'toy' | 'mixed' | a folder of clips | a Dataset (held out: its first eval_size items)."
     if isinstance(data, Dataset): return data, data
     def refuse_toy():                                    # ToyGenerator reads the 'motion' only ToyPairs carry: say so before any work
         if config.generator == 'toy':
@@ -218,6 +230,11 @@ def make_datasets(config: TrainConfig, data) -> tuple:
                              f"got {str(data)!r}: use the 'tiny' or 'paper' config for synthetic heads or clips")
     if data == 'toy':
         return ToyPairs(config.train_items, config.size, seed=config.seed), ToyPairs(config.eval_size, config.size, seed=config.seed + 10_000)
+    if data == 'mixed':                                  # real same-person pairs of the sample clip + synthetic heads (realdata)
+        refuse_toy()
+        syn, held = make_datasets(config, 'synthetic')
+        real = ClipPairs(real_training_clips(load_bfm(verbose=False), config.size), len(syn), config.seed, grayscale=config.grayscale)
+        return MixedPairs(syn, real, config.real_fraction, config.seed), held
     if data == 'synthetic':
         refuse_toy()
         kw = dict(size=config.size, n_train=config.synthetic_identities, seed=config.seed, meshes=False,
