@@ -446,6 +446,7 @@ class LossWeights:
     coef: float = 1.0    # λ_c, Eq. 6
     adv: float = 1.0     # λ_adv, Eq. 8 (generator side)
     gp: float = 10.0     # λ of the gradient penalty in Eq. 8
+    blend: float = 0.0   # beyond the paper: λ_A, the pixel path's pull towards the warp, mean(1 - A) (reenact's pixel_path)
 
 def total_loss(terms: dict[str, torch.Tensor],          # any of 'rec', 'fm', 'coef', 'adv' -> () scalar
                weights: LossWeights = LossWeights()) -> torch.Tensor:

@@ -33,6 +33,10 @@ class ClipFrames:
     indices: torch.Tensor      # (T,) frame numbers in the clip
     residual_px: torch.Tensor  # (T,) mean landmark distance of the fit, pixels of the fit crop
     def __len__(self): return len(self.images)
+    def valid(self) -> torch.Tensor:  # (1, S, S) float
+        "1 on picture, 0 on the crop's padding (where the box left the video frame: black in every frame), one pixel of margin."
+        seen = (self.images.amax(dim=(0, 1)) > 8).float()[None, None]
+        return (-torch.nn.functional.max_pool2d(-seen, 3, 1, 1))[0]      # erode by one pixel: the resize blurs the edge
 
 def _frames_key(path: Path, first: int, last, step: int, size: int, fit_size: int) -> str:
     h = hashlib.sha256(f'{path.name}:{path.stat().st_size}:{first}:{last}:{step}:{size}:{fit_size}'.encode()).hexdigest()[:16]
@@ -88,7 +92,7 @@ def photometric(images: torch.Tensor,      # (N, 3, H, W) in [0, 1]: a source an
     return ((x - m) * c + m * b).clamp(0, 1)                             # contrast about the mean, brightness
 
 class ClipPairs(Dataset):
-    "Same-person pairs of ClipFrames: {'source', 'driving' (also the target), 'source_coeffs', 'driving_coeffs'}."
+    "Same-person pairs of ClipFrames: {'source', 'driving' (also the target), 'source_coeffs', 'driving_coeffs', 'valid'}."
     def __init__(self, clips: list,                # ClipFrames
                  length: int = 1024,                # items per epoch
                  seed: int = 0,
@@ -102,13 +106,13 @@ class ClipPairs(Dataset):
         s, d = torch.randperm(len(c), generator=g)[:2].tolist()
         imgs = c.images[[s, d]].float() / 255
         if self.augment: imgs = photometric(imgs, g, grayscale=self.grayscale)
-        return {'source': imgs[0], 'driving': imgs[1], 'source_coeffs': c.coeffs[s], 'driving_coeffs': c.coeffs[d]}
+        return {'source': imgs[0], 'driving': imgs[1], 'source_coeffs': c.coeffs[s], 'driving_coeffs': c.coeffs[d], 'valid': c.valid()}
 
 # %% ../nbs/09b_realdata.ipynb #6035ab4a
-PAIR_KEYS = ('source', 'driving', 'source_coeffs', 'driving_coeffs')
+PAIR_KEYS = ('source', 'driving', 'source_coeffs', 'driving_coeffs', 'valid')
 
 class MixedPairs(Dataset):
-    "Item i from `real` with probability real_fraction, else from `synthetic` (keys PAIR_KEYS)."
+    "Item i from `real` with probability real_fraction, else from `synthetic` (keys PAIR_KEYS; 'valid' is all ones for items without it)."
     def __init__(self, synthetic: Dataset, real: Dataset, real_fraction: float = 0.5, seed: int = 0):
         if not 0 <= real_fraction <= 1: raise ValueError(f"real_fraction: must be in [0, 1], got {real_fraction}")
         self.synthetic, self.real, self.real_fraction, self.seed = synthetic, real, real_fraction, seed
@@ -117,4 +121,5 @@ class MixedPairs(Dataset):
         return bool(torch.rand(1, generator=torch.Generator().manual_seed(self.seed * 7_919 + int(i) + 17)) < self.real_fraction)
     def __getitem__(self, i: int) -> dict:
         it = self.real[int(i) % len(self.real)] if self.is_real(i) else self.synthetic[int(i)]
+        if 'valid' not in it: it = {**it, 'valid': torch.ones(1, *it['source'].shape[-2:])}   # rendered heads: every pixel is picture
         return {k: it[k] for k in PAIR_KEYS}

@@ -161,19 +161,18 @@ class ReenactingModule(nn.Module):
         if hw != tuple(size): o, m = (F.interpolate(t, size=size, mode='bilinear', align_corners=False) for t in (o, m))
         return o, m
 
-    def decode(self, features: torch.Tensor,  # (B, C, h, w) ξ
-               flow: torch.Tensor,             # (B, h, w, 2) the masked flow T_M at feature size
-               occlusion: torch.Tensor,        # (B, 1, h, w) O
-               size,                           # (H, W) of Î_d
-               warped_source: torch.Tensor | None = None,  # (B, 3, H, W) I_s' (the pixel path blends it in)
-              ) -> tuple:                      # (Î_d (B, 3, H, W), A (B, 1, H, W) or None)
-        "O ⊙ warp(ξ, T_M) -> residual blocks -> up-sampling blocks -> 7×7 conv -> sigmoid; with the pixel path, blended with I_s' by A."
+    def decoder_features(self, features: torch.Tensor,  # (B, C, h, w) ξ
+                         flow: torch.Tensor,             # (B, h, w, 2) the masked flow T_M at feature size
+                         occlusion: torch.Tensor,        # (B, 1, h, w) O
+                         size) -> torch.Tensor:          # (B, c, H, W) the last up-sampling block's output
+        "O ⊙ warp(ξ, T_M) -> residual blocks -> up-sampling blocks."
         x = self.bottleneck(warp(features, flow) * occlusion)
         for i, up in enumerate(self.ups): x = up(x, size=tuple(size) if i == len(self.ups) - 1 else None)
-        image = torch.sigmoid(self.final(x))
-        if self.blend is None: return image, None
-        a = torch.sigmoid(self.blend(x))
-        return a * warped_source + (1 - a) * image, a
+        return x
+
+    def decode(self, features: torch.Tensor, flow: torch.Tensor, occlusion: torch.Tensor, size) -> torch.Tensor:  # (B, 3, H, W)
+        "The decoder's image: O ⊙ warp(ξ, T_M) -> residual blocks -> up-sampling blocks -> 7×7 conv -> sigmoid (Î_d without the pixel path)."
+        return torch.sigmoid(self.final(self.decoder_features(features, flow, occlusion, size)))
 
     def forward(self, source: torch.Tensor,   # (B, 3, H, W) source image I_s in [0, 1]
                 flow: torch.Tensor,           # (B, H, W, 2) T* from the motion net
@@ -184,8 +183,12 @@ class ReenactingModule(nn.Module):
         feat = self.encode(source)
         o, m = self.occlude(source, flow, feat.shape[-2:])
         mf = masked_flow(resize_flow(flow, feat.shape[-2:]), m)
-        ws = warp(source, flow, padding_mode='border' if self.blend is not None else 'zeros')   # the pixel path never reads black past the photo
-        image, a = self.decode(feat, mf, o, (H, W), ws)
+        x = self.decoder_features(feat, mf, o, (H, W))
+        image, a, ws = torch.sigmoid(self.final(x)), None, warp(source, flow)
+        if self.blend is not None:                                   # the pixel path: Î_d = A I_s' + (1 - A) decoded
+            ws = warp(source, flow, padding_mode='border')           # never reads black past the photo
+            a = torch.sigmoid(self.blend(x))
+            image = a * ws + (1 - a) * image
         return ReenactOutput(image=image, flow=flow, warped_source=ws, occlusion=o, mask=m, masked_flow=mf, blend=a)
 
 # %% ../nbs/08_reenact.ipynb #f8cbd81a
@@ -273,13 +276,11 @@ def _coeffs(c, name: str) -> Coeffs:
 
 class Generator(nn.Module):
     "Fig. 2: coefficients of source and driving -> identity-excluded meshes M_s, M_d -> motion net -> T* -> reenacting module -> Î_d."
-    def __init__(self, config: GeneratorConfig | None = None,  # default: GeneratorConfig.tiny()
-                 model: MorphableModel | None = None,          # default: load_bfm()
-                 hierarchy: MeshHierarchy | None = None):      # default: MeshHierarchy.build(model) (cached)
+    def __init__(self, config: GeneratorConfig,   # the architecture (GeneratorConfig.tiny(), .paper(), ...)
+                 model: MorphableModel,            # the morphable model (load_bfm())
+                 hierarchy: MeshHierarchy):        # its CoMA hierarchy (MeshHierarchy.build(model.mean, model.triangles))
         super().__init__()
-        cfg = self.config = config if config is not None else GeneratorConfig.tiny()
-        model = model if model is not None else load_bfm(verbose=False)
-        hierarchy = hierarchy if hierarchy is not None else MeshHierarchy.build(model.mean, model.triangles)
+        cfg = self.config = config
         l, last = cfg.level, hierarchy.n_levels - 1
         if l > last: raise ValueError(f"level: expected 0 <= level <= {last} (hierarchy sizes {hierarchy.sizes}), got {l}")
         mean, idb, expb = level_bases(model, hierarchy, l)          # the mesh-construction tables (not saved)
@@ -302,6 +303,12 @@ class Generator(nn.Module):
                                         cfg.occ_base, cfg.occ_max_channels, occ_scale=cfg.occ_scale, up_convs=cfg.up_convs,
                                         pixel_path=cfg.pixel_path)
         if cfg.mesh_prior: self.register_buffer('triangles', torch.as_tensor(np.asarray(hierarchy.triangles[l]), dtype=torch.long), persistent=False)
+
+    @classmethod
+    def from_bfm(cls, config: GeneratorConfig | None = None) -> 'Generator':   # default: GeneratorConfig.tiny()
+        "A generator on the Basel Face Model (fetched into the cache on first use) and its hierarchy (built once, cached)."
+        model = load_bfm(verbose=False)
+        return cls(config if config is not None else GeneratorConfig.tiny(), model, MeshHierarchy.build(model.mean, model.triangles))
 
     @property
     def n_vertices(self) -> int: return self.mean.shape[0]
@@ -341,29 +348,34 @@ class Generator(nn.Module):
 
 # %% ../nbs/08_reenact.ipynb #587650c6
 class Reenact2D(nn.Module):
-    "The generator's 2-D part as one module: (source I_s (B, 3, H, W), motion feature F_m (B, latent)) -> Î_d (B, 3, H, W)."
-    def __init__(self, decoder: FlowDecoder, reenact: ReenactingModule):
+    "The generator's 2-D part as one module: (source I_s (B, 3, H, W), motion feature F_m (B, latent)[, mesh prior (B, H, W, 2)]) -> Î_d (B, 3, H, W)."
+    def __init__(self, decoder: FlowDecoder, reenact: ReenactingModule, mesh_prior: bool = False):
         super().__init__()
-        self.decoder, self.reenact = decoder, reenact
-    def forward(self, source: torch.Tensor, motion_feature: torch.Tensor) -> torch.Tensor:
-        return self.reenact(source, self.decoder(motion_feature)).image
+        self.decoder, self.reenact, self.mesh_prior = decoder, reenact, mesh_prior
+    def forward(self, source: torch.Tensor, motion_feature: torch.Tensor, prior: torch.Tensor | None = None) -> torch.Tensor:
+        flow = self.decoder(motion_feature)
+        if self.mesh_prior:                               # T* = F_mesh + Δ, the prior computed outside (rasterizer + sparse solve)
+            flow = flow - identity_grid(*flow.shape[:3], device=flow.device, dtype=flow.dtype) + prior
+        return self.reenact(source, flow).image
 
 def export_onnx(generator: Generator,       # a Generator (its flow decoder and reenacting module are exported)
                 path,                       # the .onnx file to write (atomically)
                 batch: int = 1,             # fixed batch size of the exported graph
                 opset: int = 18):           # >= 16 for GridSample, 18 for the anti-aliased Resize
-    "Export the 2-D part (flow decoder + reenacting module) to ONNX: inputs 'source', 'motion_feature'; output 'image'."
+    "Export the 2-D part (flow decoder + reenacting module) to ONNX: inputs 'source', 'motion_feature' (and 'prior', the mesh prior's flow, for a mesh_prior generator); output 'image'."
     import os
     from pathlib import Path
     if opset < 18: raise ValueError(f"opset: the occlusion net's anti-aliased resize needs opset 18 or later, got {opset}")
-    m = Reenact2D(generator.motion.decoder, generator.reenact).eval()
+    prior = generator.config.mesh_prior
+    m = Reenact2D(generator.motion.decoder, generator.reenact, prior).eval()
     p = next(generator.parameters())
     S = generator.config.size
     args = (torch.rand(batch, 3, S, S, device=p.device), torch.zeros(batch, m.decoder.fc.in_features, device=p.device))
+    if prior: args += (identity_grid(batch, S, S, device=p.device),)
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f'{path.name}.{os.getpid()}.tmp')
     try:
-        torch.onnx.export(m, args, str(tmp), dynamo=True, opset_version=opset, input_names=['source', 'motion_feature'],
+        torch.onnx.export(m, args, str(tmp), dynamo=True, opset_version=opset, input_names=['source', 'motion_feature'] + (['prior'] if prior else []),
                           output_names=['image'], external_data=False, verbose=False)
         os.replace(tmp, path)
     finally:

@@ -115,9 +115,9 @@ class TrainConfig:
 
     @classmethod
     def real(cls, **changes) -> 'TrainConfig':
-        "For real faces (beyond the paper): the tiny generator with the mesh prior and the pixel path, trained on data='mixed' (real clip pairs + synthetic heads), reconstruction only, at 2e-4."
+        "For real faces (beyond the paper): the tiny generator with the mesh prior and the pixel path, trained on data='mixed' (80 % real clip pairs, 20 % synthetic heads), reconstruction only at 2e-4, the blend pulled towards the warp (λ_A = 1)."
         return cls(**{**dict(name='real', architecture={'mesh_prior': True, 'pixel_path': True}, steps=1500, warmup=1500,
-                             lr=ADAM_LR, coefficient=False, reconstruction='l1-ssim'), **changes})
+                             lr=ADAM_LR, coefficient=False, reconstruction='l1-ssim', real_fraction=0.8, weights={'blend': 1.0}), **changes})
 
     @classmethod
     def preset(cls, name: str, **changes) -> 'TrainConfig':
@@ -210,7 +210,7 @@ def make_generator(config: TrainConfig,
         gcfg = GeneratorConfig(**architecture) if architecture else getattr(GeneratorConfig, config.generator)(**(config.architecture or {}))
         if gcfg.size != config.size:
             raise ValueError(f"size: the {config.generator!r} generator works at {gcfg.size} px, the config says {config.size}")
-        return MeshGenerator(Generator(gcfg))
+        return MeshGenerator(Generator.from_bfm(gcfg))
 
 @torch.no_grad()
 def add_coefficients(batch: dict, regressor: Callable | None) -> dict:
@@ -336,12 +336,15 @@ def generator_step(generator, critic, batch, opt, scaler, reconstruction, coeffi
             if 'NaN or inf' not in str(e): raise
             out, img, why = None, batch['source'] * float('nan'), f"inside the generator: {e}"
         if torch.isfinite(img).all():
-            terms = generator_losses(img.float(), batch['driving'], critic, reconstruction, coefficient,
-                                     source=batch['source'], weights=weights)
+            v = batch.get('valid')                      # (B, 1, H, W): 0 where a clip crop is padding, not picture (realdata)
+            terms = generator_losses(img.float() if v is None else img.float() * v, batch['driving'] if v is None else batch['driving'] * v,
+                                     critic, reconstruction, coefficient, source=batch['source'], weights=weights)
         else:                                           # the same keys on every process, all NaN
             names = ['rec'] + (['fm'] if critic is not None else []) + (['coef'] if coefficient is not None else []) \
                     + (['adv'] if critic is not None else []) + ['total']
             terms = {k: img.new_tensor(float('nan')) for k in names}
+        if out is not None and 'blend' in out and weights.blend > 0:   # the pixel path's prior: use the warped source unless the decoder does better
+            terms['blend'] = (1 - out['blend'].float()).mean(); terms['total'] = terms['total'] + weights.blend * terms['blend']
         if 'equivariance' in out:                       # the keypoint baseline's own term (08b_keypoints), added to Eq. 4
             terms['equivariance'] = out['equivariance'].float(); terms['total'] = terms['total'] + terms['equivariance']
     logs = sync_logs({f'g_{k}': v for k, v in terms.items()})

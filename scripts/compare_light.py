@@ -45,7 +45,7 @@ def main(argv=None):
     results = {}
     for name in a.configs:
         seed_everything(0)
-        G = MeshGenerator(Generator(getattr(GeneratorConfig, name)())).train()
+        G = MeshGenerator(Generator.from_bfm(getattr(GeneratorConfig, name)())).train()
         opt = torch.optim.Adam(G.parameters(), a.lr)
         t0, losses = time.process_time(), []
         for b in batches:

@@ -119,7 +119,7 @@ def ddp_worker(a):
     ok = t.item() == world * (world + 1) / 2
     seed_everything(0)
     cfg = GeneratorConfig.tiny() if a.tiny else GeneratorConfig.paper()
-    g = DDP(Generator(cfg).to(dev), device_ids=[dev.index] if dev.type == 'cuda' else None)
+    g = DDP(Generator.from_bfm(cfg).to(dev), device_ids=[dev.index] if dev.type == 'cuda' else None)
     opt = torch.optim.Adam(g.parameters(), 2e-4)
     B = 2 if a.tiny else 4
     img, tgt = torch.rand(B, 3, cfg.size, cfg.size, device=dev), torch.rand(B, 3, cfg.size, cfg.size, device=dev)

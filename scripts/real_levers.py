@@ -34,14 +34,21 @@ def main(argv=None):
     p.add_argument('--steps', type=int, default=1500)
     p.add_argument('--snapshot', type=int, default=None, help='also export the generator at this step')
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--size', type=int, default=64, help='image side (the Resolution lever: 128)')
+    p.add_argument('--real-fraction', type=float, default=None, help="share of real pairs in data='mixed' (default: the real preset's)")
+    p.add_argument('--blend', type=float, default=None, help="λ_A, the pull of the pixel path's blend towards the warp (default: the real preset's)")
+    p.add_argument('--tag', default='', help='appended to the run name')
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--out', default='runs/levers')
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
-    name = f'{a.lever}-{a.data}' + (f'-seed{a.seed}' if a.seed else '')
+    name = f'{a.lever}-{a.data}' + (f'-seed{a.seed}' if a.seed else '') + (f'-{a.size}px' if a.size != 64 else '') + a.tag
+    extra = {k: v for k, v in (('real_fraction', a.real_fraction),) if v is not None}
+    if a.blend is not None: extra['weights'] = {**TrainConfig.real().weights, 'blend': a.blend}
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-    cfg = TrainConfig.real(name=name, architecture=LEVERS[a.lever], steps=a.steps, warmup=a.steps, seed=a.seed, workers=0,
-                           eval_every=max(a.steps // 3, 1), sample_every=max(a.steps // 3, 1), checkpoint_every=250)
+    arch = {**LEVERS[a.lever], **({'size': a.size} if a.size != 64 else {})}
+    cfg = TrainConfig.real(name=name, architecture=arch, size=a.size, steps=a.steps, warmup=a.steps, seed=a.seed, workers=0,
+                           eval_every=max(a.steps // 3, 1), sample_every=max(a.steps // 3, 1), checkpoint_every=250, **extra)
     G = make_generator(cfg)
     def snapshot(step, logs):
         if a.snapshot and step == a.snapshot: export(G, cfg, step, out / f'{name}-s{step}.pt')

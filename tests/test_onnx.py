@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(bool(missing), reason=f"ONNX check skipped: {', 
 def tiny_generator():
     from meshreenact.reenact import Generator, GeneratorConfig
     torch.manual_seed(0)
-    g = Generator(GeneratorConfig.tiny()).eval()
+    g = Generator.from_bfm(GeneratorConfig.tiny()).eval()
     with torch.no_grad():                                   # a visible flow, not the near-identity of the untrained head
         g.motion.decoder.reset_head(0.05)
     return g
@@ -41,6 +41,27 @@ def test_export_2d_part_matches_torch(tiny_generator, tmp_path):
     assert out.shape == (1, 3, 64, 64)
     assert np.abs(out - ref.numpy()).max() < 1e-5
     assert np.abs(ref.numpy() - src.numpy()).max() > 0.1     # the output is not a copy of the input
+
+
+def test_export_mesh_prior_generator(tmp_path):
+    "A generator with the mesh prior and the pixel path: the prior flow is an input of the graph (it is computed by the rasterizer and a sparse solve outside it)."
+    import onnxruntime as ort
+    from meshreenact.morphable import Coeffs
+    from meshreenact.reenact import Generator, GeneratorConfig, export_onnx
+    torch.manual_seed(0)
+    g = Generator.from_bfm(GeneratorConfig.tiny(mesh_prior=True, pixel_path=True)).eval()
+    with torch.no_grad(): g.motion.decoder.reset_head(0.05); g.reenact.reset_blend(0.0)   # a visible correction, A = 0.5
+    f = export_onnx(g, tmp_path / 'prior.onnx')
+    src = torch.rand(1, 3, 64, 64)
+    cs, cd = Coeffs.sample(1, seed=3), Coeffs.sample(1, seed=4)
+    with torch.no_grad():
+        st = g.meshes(cs, cd)
+        z, prior = g.motion.encoder(st), g.prior_flow(st).float()
+        ref = g(src, cs, cd).image
+    sess = ort.InferenceSession(str(f), providers=['CPUExecutionProvider'])
+    assert [i.name for i in sess.get_inputs()] == ['source', 'motion_feature', 'prior']
+    out = sess.run(None, {'source': src.numpy(), 'motion_feature': z.numpy(), 'prior': prior.numpy()})[0]
+    assert np.abs(out - ref.numpy()).max() < 1e-5
 
 
 def test_export_rejects_old_opset(tiny_generator, tmp_path):
