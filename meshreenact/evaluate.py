@@ -29,14 +29,15 @@ from .apps import reenact_all, mesh_warp, clip_faces, real_faces   # (train impo
 # %% auto #0
 __all__ = ['READ_SIZE', 'REAL_CLIPS', 'REAL_PHOTOS', 'SAME_PERSON', 'TUNE', 'FACIAL_STATES', 'STATE_SIGNS', 'AUCON_THRESHOLDS',
            'System', 'MIN_PAIRS', 'SEED_SUFFIX', 'METRICS', 'BENCHMARK_TITLES', 'COLUMNS', 'TABLES', 'BUILT_INS',
-           'CLAIMS', 'LOWER_IS_BETTER', 'psnr', 'grid_scores', 'evaluate', 'metrics_table', 'clip_self_reenactment',
-           'upsample', 'face_descriptor_model', 'face_descriptor', 'FaceReadings', 'read_faces', 'cosine_similarity',
-           'csim', 'media_faces', 'pose_errors', 'prmse', 'state_ratios', 'two_means_threshold', 'facial_states',
-           'aucon', 'expression_error', 'tune_images', 'tune_thresholds', 'source_system', 'driver_system',
-           'warp_system', 'generator_system', 'load_system', 'Pairs', 'synthetic_pairs', 'real_pairs', 'score_pairs',
-           'summarize', 'run_systems', 'seed_groups', 'group_scores', 'table_rows', 'markdown_table', 'csv_table',
-           'make_tables', 'claim_verdict', 'claim_verdicts', 'parse_generators', 'evaluate_systems', 'finite_or_none',
-           'write_run', 'add_evaluate_arguments', 'cmd_evaluate']
+           'CLAIMS', 'LOWER_IS_BETTER', 'REAL_GOALS', 'psnr', 'grid_scores', 'evaluate', 'metrics_table',
+           'clip_self_reenactment', 'upsample', 'face_descriptor_model', 'face_descriptor', 'FaceReadings',
+           'read_faces', 'cosine_similarity', 'csim', 'media_faces', 'pose_errors', 'prmse', 'state_ratios',
+           'two_means_threshold', 'facial_states', 'aucon', 'expression_error', 'tune_images', 'tune_thresholds',
+           'source_system', 'driver_system', 'warp_system', 'generator_system', 'load_system', 'Pairs',
+           'synthetic_pairs', 'real_pairs', 'score_pairs', 'summarize', 'run_systems', 'seed_groups', 'group_scores',
+           'table_rows', 'markdown_table', 'csv_table', 'make_tables', 'claim_verdict', 'claim_verdicts',
+           'parse_generators', 'evaluate_systems', 'finite_or_none', 'write_run', 'add_evaluate_arguments',
+           'cmd_evaluate', 'real_goal_verdicts']
 
 # %% ../nbs/12_evaluate.ipynb #e6d79840
 def psnr(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:  # (B, C, H, W) x2 -> (B,)
@@ -638,3 +639,23 @@ def cmd_evaluate(args) -> int:
     print((out / 'tables.md').read_text())
     print(f"wrote {out}/ (tables 1-3 as .md and .csv, results.json) in {res['meta']['seconds']:.0f} s")
     return 0
+
+# %% ../nbs/12_evaluate.ipynb #0c14ea80
+REAL_GOALS = (   # (benchmark, metric, higher is better, the references to beat)
+    ('real/cross', 'csim', True, ('warp',)), ('real/cross', 'prmse', False, ('warp',)), ('real/cross', 'aucon', True, ('warp',)),
+    ('real/cross', 'no_face', False, ('warp',)),
+    ('real/self', 'psnr', True, ('source', 'warp')), ('real/self', 'ssim', True, ('source', 'warp')))
+
+def real_goal_verdicts(results: dict, system: str) -> list:  # rows (benchmark, metric, verdict, detail)
+    "For each of REAL_GOALS: 'beats', 'loses' (or 'ties', for no_face) against every reference, from the results' mean scores."
+    rows = []
+    for bench, metric, higher, refs in REAL_GOALS:
+        sc = results['scores'].get(bench, {})
+        if system not in sc: rows.append((bench, metric, 'missing', f'{system!r} not scored on {bench}')); continue
+        mine = sc[system][metric]
+        others = {r: sc[r][metric] for r in refs}
+        if mine is None or any(v is None for v in others.values()): rows.append((bench, metric, 'missing', 'no value')); continue
+        better = [(mine > v) if higher else (mine < v) for v in others.values()]
+        verdict = 'beats' if all(better) else 'ties' if metric == 'no_face' and all(mine <= v for v in others.values()) else 'loses'
+        rows.append((bench, metric, verdict, f"{system} {mine:.3f} vs " + ', '.join(f'{r} {v:.3f}' for r, v in others.items())))
+    return rows
