@@ -301,7 +301,8 @@ def prepare_clips(videos: str | Path,          # a folder of clips at any depth 
     if not clips: raise ValueError(f"{videos}: no video files ({', '.join(VIDEO_SUFFIXES)}) or folders of frames in it, at any depth")
     _claim_out(out, s)
     root = out / 'clips'; root.mkdir(exist_ok=True)
-    for p in remove_stale_temporaries(root): _log.warning(f"{p}: removed, a clip half-written by a run that was killed")
+    for p in remove_stale_temporaries(out) + remove_stale_temporaries(root):
+        _log.warning(f"{p}: removed, a temporary left by a run that was killed")
     if workers: _worker_model()                        # fetch the model here once, not in every worker at the same time
     tasks, failed, owner = [], {}, {}
     for key, path in clips:
