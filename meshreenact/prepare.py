@@ -189,7 +189,7 @@ def verify_clip(folder: str | Path,                        # a clip's folder in 
         if sha256_file(f) != h: raise ValueError(f"{f}: damaged (its SHA-256 differs from the one in {CLIP_FILE})")
     return {**record, 'sha256': hashlib.sha256(raw).hexdigest()}
 
-# %% ../nbs/05c_prepare.ipynb #f9c2f4ff
+# %% ../nbs/05c_prepare.ipynb #049224f5
 def show_prepared(folder: str | Path, n: int = 6):
     "A prepared clip: n of its frames, and its yaw and first two expression components as fitted (dots) and smoothed (lines)."
     import matplotlib.pyplot as plt
@@ -207,7 +207,7 @@ def show_prepared(folder: str | Path, n: int = 6):
     a1.legend(fontsize=7); a1.set_xlabel('frame', fontsize=8); a1.set_title('fitted (dots), smoothed (lines)', fontsize=8)
     return fig
 
-# %% ../nbs/05c_prepare.ipynb #7f279af5
+# %% ../nbs/05c_prepare.ipynb #51dd4352
 _MODEL = None
 
 def _worker_model() -> MorphableModel:
@@ -270,7 +270,7 @@ def _run_tasks(tasks: list, workers: int, progress: bool) -> list:
     finally: bar.close()
     return results
 
-# %% ../nbs/05c_prepare.ipynb #7cbf6282
+# %% ../nbs/05c_prepare.ipynb #64f44f64
 def _claim_out(out: Path, settings: PrepareSettings) -> None:
     "Make `out` a prepared folder for these settings, or check that it is one: another run's settings, or a folder of other things, are refused."
     p = out / SETTINGS_FILE
@@ -325,14 +325,15 @@ def prepare_clips(videos: str | Path,          # a folder of clips at any depth 
 def summary_lines(summary: dict) -> list[str]:
     "What a run did, for a person: counts, seconds per clip, and every failure with its reason."
     s = summary
-    lines = [f"{s['out']}: {len(s['done']) + len(s['skipped'])} clips prepared ({s['frames']} frames): {len(s['done'])} now, "
+    n = len(s['done']) + len(s['skipped'])
+    lines = [f"{s['out']}: {n} clip{'s' * (n != 1)} prepared ({s['frames']} frames): {len(s['done'])} now, "
              f"{len(s['skipped'])} already done (verified); {len(s['failed'])} failed; {s['seconds']:.1f} s"
              + (f", {s['seconds_per_clip']:.2f} s per clip per worker" if s['seconds_per_clip'] else '')]
     lines += [f"  failed: {reason}" for reason in s['failed'].values()]
     if s['failed']: lines.append(f"  (listed in {Path(s['out']) / FAILURES_FILE})")
     return lines
 
-# %% ../nbs/05c_prepare.ipynb #04a7afb6
+# %% ../nbs/05c_prepare.ipynb #2ad1a853
 def is_prepared(root: str | Path) -> bool:
     "True for a folder `prepare_clips` has finished at least once (it has a manifest)."
     return (Path(root) / MANIFEST_FILE).is_file()
@@ -402,7 +403,7 @@ def prepared_datasets(root: str | Path, size: int | None = None, seed: int = 0, 
         return train, train
     return train, PreparedPairs(root, test, size, 1, seed + 1)
 
-# %% ../nbs/05c_prepare.ipynb #9708b448
+# %% ../nbs/05c_prepare.ipynb #792d2bc3
 def add_prepare_arguments(p):
     "The options of `meshreenact prepare` on an argparse parser."
     p.add_argument('videos', metavar='VIDEOS', help='a folder of clips at any depth (VoxCeleb: VIDEOS/id00012/abc/00001.mp4): video files or folders of frames')
