@@ -252,6 +252,8 @@ def _run_pool(tasks: list, workers: int, note) -> list:
                     if f.done() and not f.cancelled() and f.exception() is None: note(f.result())
                     else: suspects.append(t)
                 _log.warning(f"a worker process died; {len(running)} clip(s) in flight, the ones not finished are run again one by one")
+            except KeyboardInterrupt:                    # Ctrl-C: start no more clips (those being written finish or vanish whole)
+                pool.shutdown(wait=False, cancel_futures=True); raise
     return suspects
 
 def _run_tasks(tasks: list, workers: int, progress: bool) -> list:

@@ -52,9 +52,9 @@ def _group_alive(pgid: int) -> bool:
 
 
 def _state(out: Path) -> tuple[list, list]:
-    "(finished clip folders, other entries) of OUT/clips; every finished one is checked against its checksums."
+    "(clip folders, temporaries and anything else) of OUT/clips; every clip folder must pass verify_clip."
     entries = sorted((out / 'clips').iterdir())
-    done = [p for p in entries if (p / CLIP_FILE).is_file()]
+    done = [p for p in entries if not p.name.startswith('.')]       # a clip's folder; '.NAME.PID.RANDOM.partial': a temporary
     for p in done: verify_clip(p)
     return done, [p for p in entries if p not in done]
 
@@ -112,7 +112,7 @@ def test_sigkill_of_a_run_with_workers(videos, tmp_path):
     "The whole process group (the run and its spawned workers) is killed once the first clip is finished."
     out = tmp_path / 'out'
     proc = _child(f"from meshreenact.prepare import prepare_clips; prepare_clips({str(videos)!r}, {str(out)!r}, size=64, frames=12, step=1, workers=2, progress=False)")
-    first = lambda: (out / 'clips').is_dir() and any((p / CLIP_FILE).is_file() for p in (out / 'clips').iterdir())
+    first = lambda: (out / 'clips').is_dir() and any(not p.name.startswith('.') for p in (out / 'clips').iterdir())
     try: assert _wait_for(first, proc), proc.stderr.read().decode()[-2000:]
     finally: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
     assert _wait_for(lambda: not _group_alive(proc.pid), timeout=60)  # the workers too (reaped by init: until then they count as alive)
