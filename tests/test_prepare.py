@@ -161,3 +161,7 @@ def test_train_reads_a_prepared_folder_without_fitting(videos, tmp_path, monkeyp
     log = [json.loads(l) for l in (tmp_path / 'run' / 'metrics.jsonl').read_text().splitlines()]
     assert log[0]['train_items'] == 4 and [r['step'] for r in log if r['kind'] == 'train'] == [1, 2]
     assert np.isfinite(res.metrics['self_psnr'])
+    from meshreenact.cli import main                                # the same through the command line, its tiny preset as it is
+    assert main(['train', '--config', 'tiny', '--data', str(out), '--steps', '1', '--workers', '0', '--items-per-clip', '4',
+                 '--run-dir', str(tmp_path / 'cli-run'), '--no-progress']) == 0
+    assert (tmp_path / 'cli-run' / 'checkpoint.pt').exists()
