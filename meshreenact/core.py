@@ -20,7 +20,8 @@ __all__ = ['TEMP_SUFFIX', 'ALIGN_CORNERS', 'FIGURE_BUDGET', 'MAX_FIGURE_TRIANGLE
            'pixel_to_normalized', 'normalized_to_pixel', 'identity_grid', 'warp', 'default_device', 'seed_everything',
            'check_tensor', 'check_shape', 'single_threaded', 'cache_dir', 'sha256_file', 'AssetError',
            'cached_files_ok', 'damaged_files', 'fetch_wheel_files', 'show_image', 'show_images', 'show_curves',
-           'cluster_vertices', 'show_meshes', 'show_mesh', 'mesh_image', 'show_projected_mesh', 'package_file']
+           'cluster_vertices', 'show_meshes', 'show_mesh', 'mesh_image', 'show_projected_mesh', 'show_vertex_values',
+           'package_file']
 
 # %% ../nbs/00_core.ipynb #e44002b0
 TEMP_SUFFIX = '.partial'   # a temporary of atomic_write / atomic_folder: .NAME.PID.RANDOM.partial
@@ -411,7 +412,7 @@ def show_projected_mesh(points, triangles,      # (N, >=3) image space, (T, 3): 
                         image=None,             # (3, H, W) tensor / (H, W, 3) array drawn under the mesh, or white
                         alpha: float = 1.0,     # opacity of the mesh
                         marks: dict | None = None,  # {colour: (n, 2) pixel points} drawn as dots (a None value is skipped)
-                        ax=None, title: str | None = None, **kwargs):  # kwargs: to `mesh_image`
+                        ax=None, title: str | None = None, inches: float = 4, **kwargs):  # kwargs: to `mesh_image`
     "One-line figure of a mesh in an image: `mesh_image` blended over `image` at `alpha`, with dots on top; returns the axes."
     if image is None and size is None: raise ValueError("show_projected_mesh: give an image or a size")
     under = None if image is None else _as_hwc(image).astype(np.float64)
@@ -421,10 +422,35 @@ def show_projected_mesh(points, triangles,      # (N, >=3) image space, (T, 3): 
     if under is None: under = np.ones(m.shape[:2] + (3,))
     if under.shape[:2] != m.shape[:2]: raise ValueError(f"image: {under.shape[:2]} pixels, but size is {m.shape[:2]}")
     cov = alpha * m[..., 3:]
-    ax = show_image((1 - cov) * under + cov * m[..., :3], ax, title)
+    ax = show_image((1 - cov) * under + cov * m[..., :3], ax, title, size=inches)
     for colour, pts in (marks or {}).items():
         if pts is not None: pts = _numpy(pts); ax.plot(pts[:, 0], pts[:, 1], '.', c=colour, ms=3)
     return ax
+
+# %% ../nbs/00_core.ipynb #deaf30fd
+def show_vertex_values(vertices,               # (N, >=2) camera frame or image space: x right, y down (z unused)
+                       triangles,              # (T, 3) vertex ids
+                       values,                 # (N,) one value per vertex, or a list of them (one panel each)
+                       titles=None,            # a title, or one per panel
+                       cmap: str = 'viridis', vmin: float | None = None, vmax: float | None = None,
+                       colorbar: str | None = None,   # a colour-bar label (one bar per panel), or None
+                       ax=None, size: float = 4):
+    "Values on a mesh seen from the camera (matplotlib `tripcolor`, Gouraud shading, y down): one panel per value array; returns the axes (a list)."
+    import matplotlib.pyplot as plt
+    many = isinstance(values, (list, tuple))
+    vals = [_numpy(x, np.float64) for x in (values if many else [values])]
+    titles = titles if isinstance(titles, (list, tuple)) else [titles] * len(vals)
+    v, f = _numpy(vertices, np.float64), _numpy(triangles, np.int64)
+    if ax is None: axs = plt.subplots(1, len(vals), figsize=(size * len(vals), size * 1.05), squeeze=False)[1][0]
+    else: axs = [ax] * len(vals)
+    for a, x, t in zip(axs, vals, titles):
+        if x.shape != (len(v),): raise ValueError(f"values: expected ({len(v)},), one per vertex, got {x.shape}")
+        tc = a.tripcolor(v[:, 0], v[:, 1], f, x, cmap=cmap, vmin=vmin, vmax=vmax, shading='gouraud')
+        a.set_aspect('equal'); a.set_ylim(v[:, 1].max(), v[:, 1].min()); a.axis('off')  # y down, as in the image
+        if colorbar is not None: a.figure.colorbar(tc, ax=a, label=colorbar, fraction=0.046)
+        if t: a.set_title(t, fontsize=9)
+    if ax is None: axs[0].figure.tight_layout()
+    return list(axs)
 
 # %% ../nbs/00_core.ipynb #b95ab8e3
 def package_file(name: str) -> Path:
