@@ -847,6 +847,7 @@ d = { 'settings': { 'branch': 'main',
                                    'meshreenact.video.resize_images': ('video.html#resize_images', 'meshreenact/video.py'),
                                    'meshreenact.video.sample_media': ('video.html#sample_media', 'meshreenact/video.py'),
                                    'meshreenact.video.show_face': ('video.html#show_face', 'meshreenact/video.py'),
+                                   'meshreenact.video.show_faces': ('video.html#show_faces', 'meshreenact/video.py'),
                                    'meshreenact.video.show_strip': ('video.html#show_strip', 'meshreenact/video.py'),
                                    'meshreenact.video.to_crop_coords': ('video.html#to_crop_coords', 'meshreenact/video.py'),
                                    'meshreenact.video.to_uint8_rgb': ('video.html#to_uint8_rgb', 'meshreenact/video.py')}}}
