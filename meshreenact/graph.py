@@ -17,8 +17,8 @@ from .core import single_threaded
 
 # %% auto #0
 __all__ = ['check_triangles', 'mesh_edges', 'adjacency_from_edges', 'adjacency_matrix', 'degrees', 'normalized_laplacian',
-           'lambda_max', 'plot_meshes', 'scaled_laplacian', 'csr_tensor', 'sparse_to_torch', 'vertex_matmul',
-           'SimpleChebConv', 'sparse_matmul', 'ChebConv', 'GraphLinear', 'GraphInstanceNorm', 'SpectralResBlock']
+           'lambda_max', 'scaled_laplacian', 'csr_tensor', 'sparse_to_torch', 'vertex_matmul', 'SimpleChebConv',
+           'sparse_matmul', 'ChebConv', 'GraphLinear', 'GraphInstanceNorm', 'SpectralResBlock']
 
 # %% ../nbs/02_graph.ipynb #ce51f837
 def _as_index_array(a, name: str) -> np.ndarray:
@@ -132,31 +132,6 @@ def lambda_max(L: sp.spmatrix,       # (N, N) symmetric Laplacian
     v0 = np.random.default_rng(seed).standard_normal(n)                 # ARPACK's start vector, seeded
     with single_threaded():                                             # ARPACK's many small BLAS calls spin-wait on busy cores
         return float(spla.eigsh(L, k=1, which='LA', tol=tol, v0=v0, return_eigenvectors=False)[0])
-
-# %% ../nbs/02_graph.ipynb #ef086ab2
-def plot_meshes(meshes: list,                     # [(vertices (N, 3), triangles (T, 3)), ...] drawn side by side
-                values: list | None = None,       # per mesh: (N,) vertex values to colour, or None
-                titles: list | None = None,       # per mesh: a subplot title
-                colorscale: str = 'RdBu',
-                width: int = 320, height: int = 360):
-    "Draw meshes side by side with plotly, viewed from the camera (y down, z away from the viewer)."
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-    n = len(meshes)
-    fig = make_subplots(rows=1, cols=n, specs=[[{'type': 'scene'}] * n], subplot_titles=titles,
-                        horizontal_spacing=0.01)
-    for i, (v, f) in enumerate(meshes):
-        v = np.asarray(v); f = np.asarray(f)
-        c = None if values is None or values[i] is None else np.asarray(values[i])
-        kw = dict(intensity=c, colorscale=colorscale, showscale=False) if c is not None else dict(color='lightgray')
-        if c is not None and colorscale == 'RdBu':
-            m = np.abs(c).max() or 1.0; kw.update(cmin=-m, cmax=m)
-        fig.add_trace(go.Mesh3d(x=v[:, 0], y=v[:, 1], z=v[:, 2], i=f[:, 0], j=f[:, 1], k=f[:, 2],
-                                flatshading=c is None, **kw), row=1, col=i + 1)
-    cam = dict(eye=dict(x=0, y=0, z=-1.8), up=dict(x=0, y=-1, z=0))
-    fig.update_scenes(camera=cam, aspectmode='data', xaxis_visible=False, yaxis_visible=False, zaxis_visible=False)
-    fig.update_layout(width=width * n, height=height, margin=dict(l=0, r=0, t=30, b=0))
-    return fig
 
 # %% ../nbs/02_graph.ipynb #6f4b9bd8
 def scaled_laplacian(L: sp.spmatrix,              # (N, N) normalized Laplacian
