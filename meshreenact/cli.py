@@ -12,7 +12,7 @@ from .core import atomic_write
 
 # %% auto #0
 __all__ = ['cmd_demo', 'cmd_bfm', 'cmd_media', 'cmd_fit', 'build_parser', 'main', 'add_train_arguments', 'cmd_train',
-           'add_evaluate_command', 'cmd_reenact', 'add_reenact_parser']
+           'add_evaluate_command', 'cmd_reenact', 'add_reenact_parser', 'add_prepare_command']
 
 # %% ../nbs/13_cli.ipynb #40211bfc
 def _save_figure(fig, path: Path) -> Path:
@@ -153,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description=cmd_train.__doc__)
     add_train_arguments(t); t.set_defaults(func=cmd_train)
     add_evaluate_command(sub)
+    add_prepare_command(sub)
     add_reenact_parser(sub)
     return p
 
@@ -171,7 +172,7 @@ def main(argv=None) -> int:
 def add_train_arguments(p):
     "The options of `meshreenact train` on an argparse parser."
     p.add_argument('--config', default='tiny', choices=('tiny', 'paper', 'toy', 'real'), help='preset (default: tiny; real: for real faces, with --data mixed)')
-    p.add_argument('--data', default='synthetic', help="'synthetic' (default), 'toy', 'mixed' (the sample clip's real pairs + synthetic heads), or a folder of clips (VoxCeleb layout)")
+    p.add_argument('--data', default='synthetic', help="'synthetic' (default), 'toy', 'mixed' (the sample clip's real pairs + synthetic heads), a folder of clips (VoxCeleb layout), or a folder made by `meshreenact prepare`")
     p.add_argument('--run-dir', default=None, help='checkpoint, metrics and samples folder (default: runs/CONFIG)')
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:1 ... (default: CUDA if available)')
     p.add_argument('--steps', type=int, default=None, help="total steps (default: the preset's)")
@@ -251,3 +252,11 @@ def add_reenact_parser(sub):
     r.add_argument('-q', '--quiet', action='store_true', help='no progress bar')
     r.set_defaults(func=cmd_reenact)
     return r
+
+# %% ../nbs/13_cli.ipynb #9c3e5a11
+def add_prepare_command(sub):
+    "The `prepare` subcommand: its arguments and logic live in `meshreenact.prepare`."
+    from meshreenact.prepare import add_prepare_arguments, cmd_prepare
+    p = sub.add_parser('prepare', help='crop, fit and store a folder of real clips for training (then: train --data OUT)',
+                       description=cmd_prepare.__doc__)
+    add_prepare_arguments(p); p.set_defaults(func=cmd_prepare)

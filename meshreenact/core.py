@@ -15,11 +15,13 @@ import torch.nn.functional as F
 from threadpoolctl import threadpool_limits
 
 # %% auto #0
-__all__ = ['TEMP_SUFFIX', 'ALIGN_CORNERS', 'atomic_write', 'atomic_folder', 'remove_stale_temporaries', 'image_to_tensor',
-           'load_image', 'tensor_to_image', 'save_image', 'pixel_to_normalized', 'normalized_to_pixel', 'identity_grid',
-           'warp', 'default_device', 'seed_everything', 'check_tensor', 'check_shape', 'single_threaded', 'cache_dir',
-           'sha256_file', 'AssetError', 'cached_files_ok', 'damaged_files', 'fetch_wheel_files', 'show_image',
-           'show_images', 'package_file']
+__all__ = ['TEMP_SUFFIX', 'ALIGN_CORNERS', 'FIGURE_BUDGET', 'MAX_FIGURE_TRIANGLES', 'SKIN', 'atomic_write', 'atomic_folder',
+           'remove_stale_temporaries', 'image_to_tensor', 'load_image', 'tensor_to_image', 'save_image',
+           'pixel_to_normalized', 'normalized_to_pixel', 'identity_grid', 'warp', 'default_device', 'seed_everything',
+           'check_tensor', 'check_shape', 'single_threaded', 'cache_dir', 'sha256_file', 'AssetError',
+           'cached_files_ok', 'damaged_files', 'fetch_wheel_files', 'show_image', 'show_images', 'show_curves',
+           'cluster_vertices', 'show_meshes', 'show_mesh', 'mesh_image', 'show_projected_mesh', 'show_vertex_values',
+           'package_file']
 
 # %% ../nbs/00_core.ipynb #e44002b0
 TEMP_SUFFIX = '.partial'   # a temporary of atomic_write / atomic_folder: .NAME.PID.RANDOM.partial
@@ -261,29 +263,194 @@ def _as_hwc(img) -> np.ndarray:  # (H, W, 3) or (H, W)
     if isinstance(img, torch.Tensor):
         img = img.detach().cpu().float()
         if img.ndim == 3 and img.shape[0] in (1, 3): img = img.permute(1, 2, 0)
-        img = img.clamp(0, 1).numpy()
+        img = img.clamp(0, 1).numpy() if img.ndim == 3 else img.numpy()   # colours clamped; a 2-D map keeps its values
     img = np.asarray(img)
     return img[..., 0] if img.ndim == 3 and img.shape[-1] == 1 else img
 
-def show_image(img, ax=None, title: str | None = None, cmap: str | None = None, size: float = 3):
-    "Draw one image (see `_as_hwc` for the layouts) without ticks; returns the axes."
+def show_image(img, ax=None, title: str | None = None, cmap: str | None = None, size: float = 3,
+               vmin: float | None = None, vmax: float | None = None, colorbar: str | None = None):
+    "Draw one image (see `_as_hwc` for the layouts) without ticks; a 2-D map takes `cmap`, `vmin`, `vmax` and a `colorbar` label. Returns the axes."
     import matplotlib.pyplot as plt   # here, not at import: every command imports core, few draw
     if ax is None: _, ax = plt.subplots(figsize=(size, size))
     a = _as_hwc(img)
-    ax.imshow(a, cmap=cmap or ('gray' if a.ndim == 2 else None)); ax.set_xticks([]); ax.set_yticks([])
+    im = ax.imshow(a, cmap=cmap or ('gray' if a.ndim == 2 else None), vmin=vmin, vmax=vmax); ax.set_xticks([]); ax.set_yticks([])
+    if colorbar is not None and a.ndim == 2: ax.figure.colorbar(im, ax=ax, fraction=0.046, label=colorbar)
     if title: ax.set_title(title, fontsize=9)
     return ax
 
-def show_images(imgs, nrows: int | None = None, titles: list | None = None, size: float = 2.5, cmap: str | None = None):
+def show_images(imgs, nrows: int | None = None, titles: list | None = None, size: float = 2.5, cmap: str | None = None,
+                vmin: float | None = None, vmax: float | None = None, colorbar: str | None = None, suptitle: str | None = None):
     "Draw images on a grid (one row unless `nrows`); returns the axes, flattened, in the order of `imgs`."
     import matplotlib.pyplot as plt
     imgs = list(imgs); n = len(imgs); nrows = nrows or 1; ncols = -(-n // nrows)
     fig, axs = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
     axs = axs.ravel()
     for i, ax in enumerate(axs):
-        if i < n: show_image(imgs[i], ax, None if titles is None else titles[i], cmap)
+        if i < n: show_image(imgs[i], ax, None if titles is None else titles[i], cmap, vmin=vmin, vmax=vmax, colorbar=colorbar)
         else: ax.axis('off')
+    if suptitle: fig.suptitle(suptitle, fontsize=10)
+    fig.tight_layout()
     return axs[:n]
+
+def show_curves(curves: dict,                  # {label: (n,) values}, one line each
+                x=None,                        # (n,) shared x values; None: 0, 1, ...
+                ax=None, title: str | None = None, xlabel: str | None = None, ylabel: str | None = None,
+                logy: bool = False, style: str = 'o-', size: tuple = (5, 3)):
+    "Draw labelled curves on one axes (log y if `logy`); returns the axes."
+    import matplotlib.pyplot as plt
+    if ax is None: _, ax = plt.subplots(figsize=size)
+    for label, y in curves.items():
+        y = np.asarray(torch.as_tensor(y).detach().cpu()) if isinstance(y, torch.Tensor) else np.asarray(y)
+        ax.plot(np.arange(len(y)) if x is None else np.asarray(x), y, style, label=label, ms=3)
+    if logy: ax.set_yscale('log')
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    if len(curves) > 1: ax.legend(fontsize=8)
+    return ax
+
+# %% ../nbs/00_core.ipynb #07dd9bc1
+FIGURE_BUDGET = 300_000          # bytes of one plotly figure's HTML in a notebook (plotly.js itself not included)
+MAX_FIGURE_TRIANGLES = 12_000    # triangles in one figure, all meshes together: float32 vertices + uint16 ids fit the budget
+
+def _numpy(a, dtype=None) -> np.ndarray:
+    "A tensor or array-like as a NumPy array (detached, on the CPU)."
+    if isinstance(a, torch.Tensor): a = a.detach().cpu().numpy()
+    return np.asarray(a, dtype)
+
+def cluster_vertices(vertices,                    # (N, 3)
+                     triangles,                   # (T, 3) vertex ids
+                     max_triangles: int,          # at most this many triangles are kept
+                     values=None,                 # (N,) per-vertex values, averaged per cluster, or None
+                     ) -> tuple:                  # vertices (M, 3), triangles (S <= max_triangles, 3), values (M,) or None
+    "Vertex clustering (Rossignac & Borrel 1993): merge the vertices of each grid cube into their mean, drop collapsed and repeated triangles; the cube side is bisected to the finest grid that keeps at most `max_triangles`."
+    v, f = _numpy(vertices, np.float64), _numpy(triangles, np.int64)
+    if v.ndim != 2 or v.shape[1] != 3: raise ValueError(f"vertices: expected (N, 3), got {v.shape}")
+    if f.ndim != 2 or f.shape[1] != 3 or (len(f) and (f.min() < 0 or f.max() >= len(v))): raise ValueError(f"triangles: expected (T, 3) ids into {len(v)} vertices, got {f.shape}")
+    val = None if values is None else _numpy(values, np.float64)
+    if len(f) <= max_triangles: return v, f, val
+    lo = v.min(0); extent = float((v.max(0) - lo).max()) or 1.0
+    def cluster(n):                              # n cubes along the longest side
+        cell = np.minimum(((v - lo) / extent * n).astype(np.int64), n - 1)
+        _, ids = np.unique((cell[:, 0] * n + cell[:, 1]) * n + cell[:, 2], return_inverse=True); ids = ids.ravel()
+        t = ids[f]; t = t[(t[:, 0] != t[:, 1]) & (t[:, 1] != t[:, 2]) & (t[:, 0] != t[:, 2])]
+        s = np.sort(t, 1); m = ids.max() + 1
+        _, first = np.unique((s[:, 0] * m + s[:, 1]) * m + s[:, 2], return_index=True)   # one of each repeated triangle, its winding kept
+        return ids, t[np.sort(first)]
+    lo_n, hi_n = 1, 2
+    while len(cluster(hi_n)[1]) <= max_triangles: lo_n, hi_n = hi_n, hi_n * 2   # grow until too many triangles survive
+    while hi_n - lo_n > 1:                                                    # finest grid within the budget
+        mid = (lo_n + hi_n) // 2
+        if len(cluster(mid)[1]) <= max_triangles: lo_n = mid
+        else: hi_n = mid
+    ids, t = cluster(lo_n)
+    count = np.bincount(ids)
+    mean = lambda a: np.stack([np.bincount(ids, a[:, k]) for k in range(a.shape[1])], 1) / count[:, None]
+    return mean(v), t, None if val is None else mean(val[:, None])[:, 0]
+
+def show_meshes(meshes: list,                   # [(vertices (N, 3), triangles (T, 3)), ...]: camera frame, x right, y down, z away
+                values: list | None = None,     # per mesh: (N,) vertex values to colour, or None
+                titles: list | None = None,     # per mesh: a subplot title
+                colorscale: str = 'RdBu_r',     # values of both signs are centred on 0
+                width: int = 320, height: int = 360,
+                max_triangles: int = MAX_FIGURE_TRIANGLES):  # all meshes together, see FIGURE_BUDGET
+    "Meshes side by side in one plotly figure, in the camera frame as given (x right, y down, z away; the view looks along +z with -y up), big meshes simplified by `cluster_vertices`."
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+    n = len(meshes)
+    fig = make_subplots(rows=1, cols=n, specs=[[{'type': 'scene'}] * n], subplot_titles=titles, horizontal_spacing=0.01)
+    for i, (v, f) in enumerate(meshes):
+        c = None if values is None or values[i] is None else values[i]
+        v, f, c = cluster_vertices(v, f, max_triangles // n, c)
+        ids = f.astype(np.uint16 if len(v) < 2**16 else np.int32)        # small ids: half the bytes
+        kw = dict(color='lightgray') if c is None else dict(intensity=c.astype(np.float32), colorscale=colorscale, showscale=n == 1)
+        if c is not None and c.min() < 0 < c.max(): kw['cmid'] = 0.0
+        fig.add_trace(go.Mesh3d(x=v[:, 0].astype(np.float32), y=v[:, 1].astype(np.float32), z=v[:, 2].astype(np.float32),
+                                i=ids[:, 0], j=ids[:, 1], k=ids[:, 2], flatshading=False,
+                                lighting=dict(ambient=0.45, diffuse=0.7, specular=0.1), **kw), row=1, col=i + 1)
+    cam = dict(eye=dict(x=0, y=0, z=-1.8), up=dict(x=0, y=-1, z=0))
+    fig.update_scenes(camera=cam, aspectmode='data', xaxis_visible=False, yaxis_visible=False, zaxis_visible=False)
+    fig.update_layout(width=width * n, height=height, margin=dict(l=0, r=0, t=30, b=0))
+    return fig
+
+def show_mesh(vertices, triangles, values=None, title: str | None = None, **kwargs):  # kwargs: to `show_meshes`
+    "One mesh as a plotly figure (`show_meshes`: camera frame x right, y down, z away), coloured by `values` (N,) if given."
+    return show_meshes([(vertices, triangles)], [values], None if title is None else [title], **kwargs)
+
+# %% ../nbs/00_core.ipynb #b9cf11c6
+SKIN = (0.85, 0.72, 0.62)   # the colour of a drawn face mesh
+
+def mesh_image(points,                          # (N, >=3) image space: normalized x, y (y down), depth z
+               triangles,                       # (T, 3) vertex ids
+               size,                            # H or (H, W) pixels
+               color=SKIN, light=(0.3, -0.4, -1.0),  # the direction towards the light, image space
+               ) -> np.ndarray:                 # (H, W, 4) RGBA in [0, 1], alpha = coverage
+    "Paint an image-space mesh far to near (painter's algorithm), back faces culled, Lambert + ambient shading (0.25 + 0.75 cos)."
+    from matplotlib.figure import Figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import PolyCollection
+    H, W = (size, size) if isinstance(size, int) else size
+    p, f = _numpy(points, np.float64), _numpy(triangles, np.int64)
+    if p.ndim != 2 or p.shape[1] < 3: raise ValueError(f"points: expected (N, 3) image-space points, got {p.shape}")
+    if f.ndim != 2 or f.shape[1] != 3 or (len(f) and (f.min() < 0 or f.max() >= len(p))): raise ValueError(f"triangles: expected (T, 3) ids into {len(p)} points, got {f.shape}")
+    px = np.stack([normalized_to_pixel(torch.from_numpy(p[:, 0]), W).numpy(), normalized_to_pixel(torch.from_numpy(p[:, 1]), H).numpy()], 1)
+    a, b, c = p[f[:, 0], :3], p[f[:, 1], :3], p[f[:, 2], :3]
+    nrm = np.cross(b - a, c - a); nrm /= np.linalg.norm(nrm, axis=1, keepdims=True) + 1e-300
+    to_light = np.asarray(light, float) / np.linalg.norm(light)
+    shade = np.clip(nrm @ to_light, 0, None) * 0.75 + 0.25                 # Lambert + ambient
+    order = np.argsort(-(a[:, 2] + b[:, 2] + c[:, 2]), kind='stable')      # far to near
+    order = order[nrm[order, 2] < 0]                                       # facing the viewer (z away)
+    cols = np.clip(shade[order, None] * np.asarray(color)[None], 0, 1)
+    fig = Figure(figsize=(W / 72, H / 72), dpi=72); canvas = FigureCanvasAgg(fig)   # 1 point = 1 pixel
+    ax = fig.add_axes([0, 0, 1, 1]); ax.set_axis_off(); fig.patch.set_alpha(0)
+    ax.set_xlim(-0.5, W - 0.5); ax.set_ylim(H - 0.5, -0.5)                 # pixel centres at integers, as in core
+    ax.add_collection(PolyCollection(px[f[order]], facecolors=cols, edgecolors=cols, linewidths=0.3))  # edges hide seams
+    canvas.draw(); rgba = np.asarray(canvas.buffer_rgba(), np.float64) / 255
+    if rgba.shape[:2] != (H, W): raise RuntimeError(f"mesh_image: matplotlib drew {rgba.shape[:2]}, expected {(H, W)}")
+    return rgba
+
+def show_projected_mesh(points, triangles,      # (N, >=3) image space, (T, 3): as `mesh_image`
+                        size=None,              # H or (H, W); None: the image's
+                        image=None,             # (3, H, W) tensor / (H, W, 3) array drawn under the mesh, or white
+                        alpha: float = 1.0,     # opacity of the mesh
+                        marks: dict | None = None,  # {colour: (n, 2) pixel points} drawn as dots (a None value is skipped)
+                        ax=None, title: str | None = None, inches: float = 4, **kwargs):  # kwargs: to `mesh_image`
+    "One-line figure of a mesh in an image: `mesh_image` blended over `image` at `alpha`, with dots on top; returns the axes."
+    if image is None and size is None: raise ValueError("show_projected_mesh: give an image or a size")
+    under = None if image is None else _as_hwc(image).astype(np.float64)
+    if under is not None and under.ndim == 2: under = np.repeat(under[..., None], 3, -1)
+    if size is None: size = under.shape[:2]
+    m = mesh_image(points, triangles, size, **kwargs)
+    if under is None: under = np.ones(m.shape[:2] + (3,))
+    if under.shape[:2] != m.shape[:2]: raise ValueError(f"image: {under.shape[:2]} pixels, but size is {m.shape[:2]}")
+    cov = alpha * m[..., 3:]
+    ax = show_image((1 - cov) * under + cov * m[..., :3], ax, title, size=inches)
+    for colour, pts in (marks or {}).items():
+        if pts is not None: pts = _numpy(pts); ax.plot(pts[:, 0], pts[:, 1], '.', c=colour, ms=3)
+    return ax
+
+# %% ../nbs/00_core.ipynb #deaf30fd
+def show_vertex_values(vertices,               # (N, >=2) camera frame or image space: x right, y down (z unused)
+                       triangles,              # (T, 3) vertex ids
+                       values,                 # (N,) one value per vertex, or a list of them (one panel each)
+                       titles=None,            # a title, or one per panel
+                       cmap: str = 'viridis', vmin: float | None = None, vmax: float | None = None,
+                       colorbar: str | None = None,   # a colour-bar label (one bar per panel), or None
+                       ax=None, size: float = 4):
+    "Values on a mesh seen from the camera (matplotlib `tripcolor`, Gouraud shading, y down): one panel per value array; returns the axes (a list)."
+    import matplotlib.pyplot as plt
+    many = isinstance(values, (list, tuple))
+    vals = [_numpy(x, np.float64) for x in (values if many else [values])]
+    titles = titles if isinstance(titles, (list, tuple)) else [titles] * len(vals)
+    v, f = _numpy(vertices, np.float64), _numpy(triangles, np.int64)
+    if ax is None: axs = plt.subplots(1, len(vals), figsize=(size * len(vals), size * 1.05), squeeze=False)[1][0]
+    else: axs = [ax] * len(vals)
+    for a, x, t in zip(axs, vals, titles):
+        if x.shape != (len(v),): raise ValueError(f"values: expected ({len(v)},), one per vertex, got {x.shape}")
+        tc = a.tripcolor(v[:, 0], v[:, 1], f, x, cmap=cmap, vmin=vmin, vmax=vmax, shading='gouraud')
+        a.set_aspect('equal'); a.set_ylim(v[:, 1].max(), v[:, 1].min()); a.axis('off')  # y down, as in the image
+        if colorbar is not None: a.figure.colorbar(tc, ax=a, label=colorbar, fraction=0.046)
+        if t: a.set_title(t, fontsize=9)
+    if ax is None: axs[0].figure.tight_layout()
+    return list(axs)
 
 # %% ../nbs/00_core.ipynb #b95ab8e3
 def package_file(name: str) -> Path:

