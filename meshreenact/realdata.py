@@ -12,14 +12,14 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .core import cache_dir, atomic_write
+from .core import cache_dir, atomic_write, identity_grid, warp
 from .morphable import MorphableModel
 from .regress import fit_landmarks
 from .video import crop_clip, resize_images, sample_media
 
 # %% auto #0
-__all__ = ['REAL_TRAIN', 'LUMA', 'PAIR_KEYS', 'ClipFrames', 'clip_frames', 'real_training_clips', 'photometric', 'ClipPairs',
-           'MixedPairs']
+__all__ = ['REAL_TRAIN', 'LUMA', 'PAIR_KEYS', 'ClipFrames', 'clip_frames', 'real_training_clips', 'similarity_augment',
+           'photometric', 'ClipPairs', 'MixedPairs']
 
 # %% ../nbs/09b_realdata.ipynb #f15d95b7
 REAL_TRAIN = {'WolfgangLanger_Pexels.mp4': (120, None)}   # clip -> [first, last) frames trained on; everything else in the sample media is held out
@@ -76,6 +76,19 @@ def real_training_clips(model: MorphableModel, size: int = 64, step: int = 2, me
 # %% ../nbs/09b_realdata.ipynb #31b7099e
 LUMA = (0.2125, 0.7154, 0.0721)   # ITU-R 709, as skimage.color.rgb2gray
 
+def similarity_augment(images: torch.Tensor,   # (N, 3, S, S) a pair's images (and its valid mask as a 4th channel, if any)
+                       coeffs: torch.Tensor,   # (N, 62) their coefficients, 3DDFA order (pose first: [sR | t], row-major)
+                       a: float, b,            # zoom a and shift b = (bx, by), normalized units: p' = a p + b
+                      ) -> tuple:              # (images (N, C, S, S), coeffs (N, 62))
+    "Zoom and shift a pair of crops and their poses together: a pixel at p moves to a p + b, and so does every projected vertex (sR -> a sR, t -> a t + b)."
+    N, C, S, _ = images.shape
+    b = torch.as_tensor(b, dtype=images.dtype)
+    grid = (identity_grid(N, S, S, dtype=images.dtype) - b) / a               # backward: p' reads p = (p' - b) / a
+    out = warp(images, grid, padding_mode='zeros')
+    pose = coeffs[:, :12].reshape(N, 3, 4) * a
+    pose[:, :2, 3] += b.to(coeffs.dtype)
+    return out, torch.cat([pose.reshape(N, 12), coeffs[:, 12:]], 1)
+
 def photometric(images: torch.Tensor,      # (N, 3, H, W) in [0, 1]: a source and its driver (and target) together
                 g: torch.Generator,        # the draw
                 strength: float = 0.15,    # brightness / contrast / saturation jitter, relative
@@ -96,17 +109,24 @@ class ClipPairs(Dataset):
     def __init__(self, clips: list,                # ClipFrames
                  length: int = 1024,                # items per epoch
                  seed: int = 0,
-                 augment: bool = True, grayscale: float = 0.2):
+                 augment: bool = True, grayscale: float = 0.2,
+                 zoom: float = 0.1, shift: float = 0.1):     # geometric augmentation: a in 1 ± zoom, b in ± shift (normalized)
         if not clips or any(len(c) < 2 for c in clips): raise ValueError("clips: need at least one clip of 2 or more frames")
         self.clips, self.length, self.seed, self.augment, self.grayscale = clips, length, seed, augment, grayscale
+        self.zoom, self.shift = zoom, shift
     def __len__(self): return self.length
     def __getitem__(self, i: int) -> dict:
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + int(i))
         c = self.clips[int(torch.randint(len(self.clips), (1,), generator=g))]
         s, d = torch.randperm(len(c), generator=g)[:2].tolist()
-        imgs = c.images[[s, d]].float() / 255
-        if self.augment: imgs = photometric(imgs, g, grayscale=self.grayscale)
-        return {'source': imgs[0], 'driving': imgs[1], 'source_coeffs': c.coeffs[s], 'driving_coeffs': c.coeffs[d], 'valid': c.valid()}
+        imgs, co, valid = c.images[[s, d]].float() / 255, c.coeffs[[s, d]], c.valid()
+        if self.augment:
+            imgs = photometric(imgs, g, grayscale=self.grayscale)
+            u = torch.rand(3, generator=g) * 2 - 1
+            if self.zoom or self.shift:                                       # the crop policy varies: train for it
+                x, co = similarity_augment(torch.cat([imgs, valid.expand(2, 1, -1, -1)], 1), co, 1 + self.zoom * u[0].item(), self.shift * u[1:])
+                imgs, valid = x[:, :3], (x[:1, 3] > 0.999).float()
+        return {'source': imgs[0], 'driving': imgs[1], 'source_coeffs': co[0], 'driving_coeffs': co[1], 'valid': valid}
 
 # %% ../nbs/09b_realdata.ipynb #6035ab4a
 PAIR_KEYS = ('source', 'driving', 'source_coeffs', 'driving_coeffs', 'valid')
