@@ -47,7 +47,7 @@ __all__ = ['RUNTIME_FIELDS', 'GENERATORS', 'PRESETS', 'MAX_SKIPPED_STEPS', 'GENE
 # %% ../nbs/10_train.ipynb #a4f122bc
 RUNTIME_FIELDS = ('steps', 'workers', 'amp', 'log_every', 'sample_every', 'checkpoint_every', 'eval_every', 'eval_size')
 GENERATORS = ('tiny', 'paper', 'toy', 'keypoints', 'keypoints-vox256')   # what TrainConfig.generator may name
-PRESETS = ('tiny', 'paper', 'toy', 'real')                             # TrainConfig's presets, by name
+PRESETS = ('tiny', 'paper', 'toy', 'prior', 'real')                             # TrainConfig's presets, by name
 
 @dataclass
 class TrainConfig:
@@ -113,6 +113,12 @@ class TrainConfig:
         return cls(**{**dict(name='toy', generator='toy', size=32, batch_size=8, steps=200, lr=2e-3, reconstruction='l1-ssim',
                              coefficient=False, critic_channels=16, workers=0, log_every=5, sample_every=50,
                              checkpoint_every=50, eval_every=50, eval_size=16), **changes})
+
+    @classmethod
+    def prior(cls, **changes) -> 'TrainConfig':
+        "Beyond the paper, the committed generator's recipe: the tiny generator with the mesh prior and the pixel path, on synthetic heads, reconstruction only at 2e-4, 500 steps (9 min on 2 cores)."
+        return cls(**{**dict(name='prior', architecture={'mesh_prior': True, 'pixel_path': True}, steps=500, warmup=500,
+                             lr=ADAM_LR, coefficient=False, reconstruction='l1-ssim'), **changes})
 
     @classmethod
     def real(cls, **changes) -> 'TrainConfig':
