@@ -32,7 +32,8 @@ REPO = Path(__file__).resolve().parents[1]
 TEMPLATE_DIR = Path(__file__).resolve().parent / 'docs_template'
 MARKER = '.built-by-build_docs'            # marks a folder this script owns, so a full build may clear it
 JPEG_OVER = 150_000                        # bytes: a larger PNG figure is written as a JPEG when that halves it
-MAX_MESH_VERTICES = 6000                   # plotly meshes above this are decimated for the page (~250 KB a figure)
+MAX_FIGURE_VERTICES = 8000                 # plotly meshes are decimated to this many vertices a figure (~320 KB)
+MIN_MESH_VERTICES = 1500                   # ... but no mesh below this many
 CDN_HOSTS = ('cdn.plot.ly', 'cdn.jsdelivr.net', 'unpkg.com', 'cdnjs.cloudflare.com', 'cdn.mathjax.org',
              'code.jquery.com', 'fonts.googleapis.com', 'requirejs.org')
 WIDGET_MIME, PLOTLY_MIME = 'application/vnd.jupyter.widget-view+json', 'application/vnd.plotly.v1+json'
@@ -124,7 +125,7 @@ def _typed(a: np.ndarray) -> dict:
     return {'dtype': a.dtype.str.lstrip('<|'), 'bdata': base64.b64encode(np.ascontiguousarray(a).tobytes()).decode()}
 
 
-def decimate_mesh3d(trace: dict, max_vertices: int = MAX_MESH_VERTICES) -> tuple[int, int] | None:
+def decimate_mesh3d(trace: dict, max_vertices: int = MAX_FIGURE_VERTICES) -> tuple[int, int] | None:
     """Vertex-clustering decimation of a plotly Mesh3d trace, in place: vertices are merged per cell of a cubic grid
     (the finest grid with at most `max_vertices` occupied cells), faces re-indexed and degenerate ones dropped;
     per-vertex `intensity` is averaged. Returns (vertices before, after), or None if the trace was left alone."""
@@ -172,11 +173,15 @@ def _plotly_calls(h: str) -> list[dict]:
 def plotly_html(fig: dict) -> str:
     "One figure as a <div> drawn by the page's local plotly.js (no copy of plotly.js, no CDN), big meshes decimated."
     import plotly.io as pio
-    cut = [r for t in fig.get('data', []) if t.get('type') == 'mesh3d' and (r := decimate_mesh3d(t))]
+    meshes = [t for t in fig.get('data', []) if t.get('type') == 'mesh3d']
+    per_mesh = max(MIN_MESH_VERTICES, MAX_FIGURE_VERTICES // max(len(meshes), 1))
+    cut = [r for t in meshes if (r := decimate_mesh3d(t, per_mesh))]
     h = pio.to_html(fig, include_plotlyjs=False, include_mathjax=False, full_html=False, validate=False)
     if cut:
-        h += ('<p class="docs-note">Mesh decimated for this page (vertex clustering): ' +
-              ', '.join(f'{a:,} → {b:,}' for a, b in cut) + ' vertices. The notebook draws every vertex.</p>')
+        sizes = sorted(set(cut), key=cut.index)
+        h += ('<p class="docs-note">Decimated for this page (vertex clustering): ' +
+              ', '.join(f'{a:,} → {b:,} vertices' + (f' ({cut.count((a, b))} meshes)' if cut.count((a, b)) > 1 else '')
+                        for a, b in sizes) + '. The notebook draws every vertex.</p>')
     return h
 
 
@@ -317,6 +322,12 @@ def fix_links(h: str, cfg, pages: set) -> str:
                   else m.group(0), h)
 
 
+def inline_markdown(s: str) -> str:
+    "A one-line markdown summary (the notebook's `> ...` line) as HTML, without the paragraph around it."
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+    return re.sub(r'^\s*<p>|</p>\s*$', '', markdown2html_mistune(s).strip())
+
+
 def page_name(nb_path: Path) -> str:
     "nbdev's page name for a notebook (`00_core.ipynb` -> `core.html`), the one its `_modidx.py` links to."
     return 'index.html' if nb_path.stem == 'index' else re.sub(r'^\d+[a-zA-Z0-9]*_', '', nb_path.stem.lower()) + '.html'
@@ -416,7 +427,7 @@ def render(path: Path, nb, out: Path, ex, cfg, pages: list, names: set):
     res = {'metadata': {'name': fm.get('title', path.stem)}, 'output_files_dir': name[:-5] + '_files',
            'docs': {'nav': nav_html(pages, name, cfg), 'pager': pager_html(pages, name), 'plotly': needs_plotly,
                     'title': html.escape(str(fm.get('title', ''))),
-                    'description': html.escape(str(fm.get('description', '')))}}
+                    'description': inline_markdown(str(fm.get('description', '')))}}
     body, res = ex.from_notebook_node(nb, resources=res)
     body = fix_links(body, cfg, names)
     shutil.rmtree(out / res['output_files_dir'], ignore_errors=True)
