@@ -125,35 +125,48 @@ def _typed(a: np.ndarray) -> dict:
     return {'dtype': a.dtype.str.lstrip('<|'), 'bdata': base64.b64encode(np.ascontiguousarray(a).tobytes()).decode()}
 
 
+def _clusters(P: np.ndarray, g: int) -> np.ndarray:
+    "The cell of a g x g x g grid over the bounding cube of the points P (n, 3) that each point falls in, as one int."
+    k = np.minimum(((P - P.min(0)) / max(float(np.ptp(P, 0).max()), 1e-12) * g).astype(np.int64), g - 1)
+    return (k[:, 0] * g + k[:, 1]) * g + k[:, 2]
+
+
 def decimate_mesh3d(trace: dict, max_vertices: int = MAX_FIGURE_VERTICES) -> tuple[int, int] | None:
-    """Vertex-clustering decimation of a plotly Mesh3d trace, in place: vertices are merged per cell of a cubic grid
-    (the finest grid with at most `max_vertices` occupied cells), faces re-indexed and degenerate ones dropped;
-    per-vertex `intensity` is averaged. Returns (vertices before, after), or None if the trace was left alone."""
-    P = np.stack([_array(trace.get(k)) for k in 'xyz'], 1).astype(np.float64) if all(k in trace for k in 'xyz') else None
-    if P is None or len(P) <= max_vertices or any(trace.get(k) is None for k in 'ijk'): return None
-    F = np.stack([_array(trace[k]) for k in 'ijk'], 1).astype(np.int64)
-    lo, ext = P.min(0), max(float(np.ptp(P, 0).max()), 1e-12)
+    """Vertex-clustering decimation of a plotly Mesh3d trace, in place: the vertices in one cell of a cubic grid (the
+    finest grid with at most `max_vertices` occupied cells) merge into their mean, faces are re-indexed and the
+    collapsed or repeated ones dropped; per-vertex values are averaged (numbers) or taken from one vertex (colour
+    names), per-face ones follow their faces. Returns (vertices before, after), or None if the trace was left alone."""
+    if any(trace.get(k) is None for k in 'xyzijk'): return None
+    P = np.stack([_array(trace[k]) for k in 'xyz'], 1).astype(np.float64)
+    if len(P) <= max_vertices: return None
     g_lo, g_hi = 1, 4096                              # grid cells per axis: bisect to the finest that fits
     while g_lo < g_hi:
         g = (g_lo + g_hi + 1) // 2
-        n = len(np.unique(np.floor((P - lo) / ext * g * 0.999999).astype(np.int64), axis=0))
-        g_lo, g_hi = (g, g_hi) if n <= max_vertices else (g_lo, g - 1)
-    keys = np.floor((P - lo) / ext * g_lo * 0.999999).astype(np.int64)
-    _, cluster = np.unique(keys, axis=0, return_inverse=True)
-    cluster = cluster.ravel(); m = cluster.max() + 1
-    count = np.bincount(cluster, minlength=m)[:, None]
-    Q = np.stack([np.bincount(cluster, P[:, d], m) for d in range(3)], 1) / count
-    G = cluster[F]
-    G = G[(G[:, 0] != G[:, 1]) & (G[:, 1] != G[:, 2]) & (G[:, 0] != G[:, 2])]      # collapsed triangles
-    G = G[np.sort(np.unique(np.sort(G, 1), axis=0, return_index=True)[1])]          # duplicates (orientation kept)
-    for d, k in enumerate('xyz'): trace[k] = _typed(Q[:, d].astype(np.float32))
-    for d, k in enumerate('ijk'): trace[k] = _typed(G[:, d].astype(np.uint16 if m < 65536 else np.uint32))
-    if trace.get('intensity') is not None and len(_array(trace['intensity'])) == len(P):
-        trace['intensity'] = _typed((np.bincount(cluster, _array(trace['intensity']).astype(np.float64), m)
-                                     / count[:, 0]).astype(np.float32))
-    for k in ('vertexcolor', 'facecolor', 'text', 'hovertext'): trace.pop(k, None)
-    return len(P), int(m)
+        g_lo, g_hi = (g, g_hi) if len(np.unique(_clusters(P, g))) <= max_vertices else (g_lo, g - 1)
+    _, first, cluster = np.unique(_clusters(P, g_lo), return_index=True, return_inverse=True)
+    cluster = cluster.ravel(); m = len(first); count = np.bincount(cluster, minlength=m)
 
+    def mean(a):                                       # (n, ...) per-vertex values -> (m, ...) cluster means
+        a = a.reshape(len(a), -1).astype(np.float64)
+        return np.stack([np.bincount(cluster, a[:, d], m) for d in range(a.shape[1])], 1) / count[:, None]
+
+    F = cluster[np.stack([_array(trace[k]) for k in 'ijk'], 1).astype(np.int64)]
+    keep = (F[:, 0] != F[:, 1]) & (F[:, 1] != F[:, 2]) & (F[:, 0] != F[:, 2])              # collapsed triangles
+    kept = np.flatnonzero(keep)
+    kept = kept[np.sort(np.unique(np.sort(F[kept], 1), axis=0, return_index=True)[1])]     # repeats (first kept)
+    Q = mean(P)
+    for d, k in enumerate('xyz'): trace[k] = _typed(Q[:, d].astype(np.float32))
+    for d, k in enumerate('ijk'): trace[k] = _typed(F[kept, d].astype(np.uint16 if m < 65536 else np.uint32))
+    for k in ('intensity', 'vertexcolor', 'facecolor', 'text', 'hovertext'):
+        v = trace.get(k)
+        a = None if v is None or isinstance(v, str) else _array(v)
+        if a is None or a.ndim == 0: continue
+        if len(a) == len(P):
+            if a.dtype.kind not in 'iuf': trace[k] = a[first].tolist()                # colour names: one vertex's
+            elif a.ndim == 1: trace[k] = _typed(mean(a)[:, 0].astype(np.float32))
+            else: trace[k] = np.round(mean(a), 4).reshape((m,) + a.shape[1:]).tolist()
+        elif k == 'facecolor' and len(a) == len(F): trace[k] = a[kept].tolist()
+    return len(P), m
 
 def _plotly_calls(h: str) -> list[dict]:
     "The figures of a `Plotly.newPlot(id, data, layout, config)` call in HTML (plotly's 'notebook*' renderers)."
