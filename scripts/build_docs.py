@@ -335,6 +335,24 @@ def fix_links(h: str, cfg, pages: set) -> str:
                   else m.group(0), h)
 
 
+def resolve_anchors(out: Path):
+    """Site-wide: a link to a name with no heading of its own (nbdev links every backticked name, but show_doc
+    documents classes, not each method or private helper) goes to the nearest documented parent, else to the page."""
+    from urllib.parse import unquote
+    pages = {p.name: p.read_text(encoding='utf-8') for p in out.glob('*.html')}
+    ids = {n: set(re.findall(r'\bid="([^"]+)"', s)) for n, s in pages.items()}
+
+    def fix(m, here):
+        page, anchor = m.group(1) or here, m.group(2)
+        if page not in ids or {anchor, unquote(anchor)} & ids[page]: return m.group(0)
+        parts = anchor.split('.')[:-1]
+        while parts and '.'.join(parts) not in ids[page]: parts.pop()
+        return f'href="{m.group(1) or here}' + (f'#{".".join(parts)}"' if parts else '"')
+    for name, s in pages.items():
+        t = re.sub(r'href="([\w.-]+\.html)?#([^"]+)"', lambda m: fix(m, name), s)
+        if t != s: (out / name).write_text(t, encoding='utf-8')
+
+
 def inline_markdown(s: str) -> str:
     "A one-line markdown summary (the notebook's `> ...` line) as HTML, without the paragraph around it."
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
@@ -427,6 +445,7 @@ def build(notebooks: list[Path], out: Path, run: bool, full: bool, slow: bool = 
         try: render(path, nbformat.read(cache, as_version=4), out, ex, cfg, pages, names)
         except Exception as e:                         # one broken page must not cost the other notebooks' runs
             problems.append(f'{path.name}: rendering failed: {type(e).__name__}: {e}')
+    resolve_anchors(out)
     log(f'docs: {len(notebooks)} page(s) in {time.time() - t_all:.0f} s -> {out / "index.html"}')
     if problems: log('problems:\n  ' + '\n  '.join(problems))
     return 1 if problems else 0

@@ -27,6 +27,7 @@ CDNS = ('cdn.plot.ly', 'unpkg.com', 'jsdelivr', 'cdnjs.cloudflare.com', 'cdn.mat
         'googleapis.com', 'requirejs.org')
 SITE_BUDGET_MB = 25          # all of docs/ (about 8 MB of it is plotly.js, MathJax and the JupyterLab CSS)
 FILE_BUDGET_MB = 1.0         # any one file but plotly.min.js: no multi-MB plotly blobs, no huge images
+HUBS = ('huggingface.co', 'hf.co/', 'tfhub.dev', 'modelscope.cn', 'download.pytorch.org/models')   # no model hub
 CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
 
 
@@ -43,6 +44,8 @@ def check_offline(out: Path):
         assert not bad, f'{p.name} refers to {bad}'
         for src in re.findall(r'<script[^>]*\bsrc="([^"]+)"', s):
             assert not src.startswith(('http:', 'https:', '//')), f'{p.name} loads a remote script {src}'
+        hub = [u for u in re.findall(r'\b(?:href|src)="([^"]+)"', s) if any(h in u for h in HUBS)]
+        assert not hub, f'{p.name} links a model hub: {hub}'
 
 
 def test_docs_build_core(tmp_path):
@@ -224,11 +227,13 @@ def test_site_links_images_and_budget():
         s = p.read_text(encoding='utf-8')
         for attr, ref in re.findall(r'\b(href|src)="([^"]+)"', s):
             if ref.startswith(('http:', 'https:', 'mailto:', 'data:', 'javascript:')): continue
-            path, _, anchor = unquote(ref).partition('#')
-            path = path.split('?')[0]
+            path, _, anchor = ref.partition('#')
+            path = unquote(path.split('?')[0])
             target = (p.parent / path).resolve() if path else p
             if not target.exists(): broken.append(f'{p.name}: {attr}={ref}'); continue
-            if anchor and target.suffix == '.html' and target.parent == DOCS and anchor not in ids[target.name]:
+            # a browser matches the fragment as written, then percent-decoded (the HTML standard's order)
+            if anchor and target.suffix == '.html' and target.parent == DOCS and \
+                    not {anchor, unquote(anchor)} & ids[target.name]:
                 broken.append(f'{p.name}: {ref} (no id {anchor!r})')
     assert not broken, 'broken links or images:\n' + '\n'.join(broken[:30])
     check_offline(DOCS)
