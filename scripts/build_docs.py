@@ -271,6 +271,14 @@ def offline_outputs(outputs: list, wstate: dict) -> list:
     return res
 
 
+def local_paths(o):
+    "Paths of the machine that built the site, in warnings and tracebacks, as the reader's (repo-relative, `~`)."
+    def fix(t): return t.replace(str(REPO) + os.sep, '').replace(str(Path.home()), '~')
+    if o.get('output_type') == 'stream': o['text'] = fix(''.join(o['text']) if isinstance(o['text'], list) else o['text'])
+    if o.get('output_type') == 'error': o['traceback'] = [fix(t) for t in o.get('traceback', [])]
+    return o
+
+
 _re_quarto_attrs = re.compile(r'\[source\]\(([^)\s]+)\)\{[^}]*\}')
 
 
@@ -286,7 +294,7 @@ def prepare(nb) -> bool:
         if d.get('include', '').lower() == 'false': continue
         c.source = '\n'.join(l for l in c.source.splitlines() if not _re_directive.match(l)).strip('\n')
         if d.get('output', '').lower() == 'false': c.outputs = []
-        c.outputs = offline_outputs(c.get('outputs', []), wstate)
+        c.outputs = [local_paths(o) for o in offline_outputs(c.get('outputs', []), wstate)]
         if c.metadata.pop('docs_not_run', False):
             c.outputs.append(nbformat.from_dict({'output_type': 'display_data', 'metadata': {}, 'data': {
                 'text/html': '<div class="docs-note">Not run when these pages were built (a <code>#| slow</code> '

@@ -44,6 +44,7 @@ def check_offline(out: Path):
         assert not bad, f'{p.name} refers to {bad}'
         for src in re.findall(r'<script[^>]*\bsrc="([^"]+)"', s):
             assert not src.startswith(('http:', 'https:', '//')), f'{p.name} loads a remote script {src}'
+        assert str(REPO) not in s and str(Path.home()) + '/' not in s, f'{p.name} shows a path of the build machine'
         hub = [u for u in re.findall(r'\b(?:href|src)="([^"]+)"', s) if any(h in u for h in HUBS)]
         assert not hub, f'{p.name} links a model hub: {hub}'
 
