@@ -33,6 +33,7 @@ TEMPLATE_DIR = Path(__file__).resolve().parent / 'docs_template'
 MARKER = '.built-by-build_docs'            # marks a folder this script owns, so a full build may clear it
 JPEG_OVER = 150_000                        # bytes: a larger PNG figure is written as a JPEG when that halves it
 MAX_FIGURE_VERTICES = 8000                 # plotly meshes are decimated to this many vertices a figure (~320 KB)
+PAGE_WIDTH = 1000                          # px: a wider plotly figure is drawn at the column's width
 MIN_MESH_VERTICES = 1500                   # ... but no mesh below this many
 CDN_HOSTS = ('cdn.plot.ly', 'cdn.jsdelivr.net', 'unpkg.com', 'cdnjs.cloudflare.com', 'cdn.mathjax.org',
              'code.jquery.com', 'fonts.googleapis.com', 'requirejs.org')
@@ -189,7 +190,9 @@ def plotly_html(fig: dict) -> str:
     meshes = [t for t in fig.get('data', []) if t.get('type') == 'mesh3d']
     per_mesh = max(MIN_MESH_VERTICES, MAX_FIGURE_VERTICES // max(len(meshes), 1))
     cut = [r for t in meshes if (r := decimate_mesh3d(t, per_mesh))]
-    h = pio.to_html(fig, include_plotlyjs=False, include_mathjax=False, full_html=False, validate=False)
+    if (fig.get('layout') or {}).get('width', 0) > PAGE_WIDTH: fig['layout'].pop('width')   # fit the page's column
+    h = pio.to_html(fig, include_plotlyjs=False, include_mathjax=False, full_html=False, validate=False,
+                    config={'responsive': True})
     if cut:
         sizes = sorted(set(cut), key=cut.index)
         h += ('<p class="docs-note">Decimated for this page (vertex clustering): ' +
