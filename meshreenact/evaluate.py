@@ -20,7 +20,9 @@ from tqdm.auto import tqdm
 from .core import warp, tensor_to_image
 from .morphable import MorphableModel, Coeffs, load_bfm
 from .losses import ssim
-from .video import dlib_model_path, detect_faces, sample_media, VIDEO_SUFFIXES, IMAGE_SUFFIXES
+from .video import dlib_model_path, detect_faces
+from .assets import sample_media
+from .videoio import VIDEO_SUFFIXES, IMAGE_SUFFIXES
 from .regress import fit_landmarks, pose_angles
 from .checkpoint import load_checkpoint, CHECKPOINT_FORMAT, GENERATOR_FORMAT
 from .train import TrainConfig, make_datasets, load_trained_generator, add_coefficients, to_device, cross_batch

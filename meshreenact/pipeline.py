@@ -16,8 +16,8 @@ from .core import tensor_to_image, check_tensor, atomic_write, save_image, TEMP_
 from .morphable import MorphableModel, Coeffs, load_bfm, identity_excluded, pose_from_params, params_from_pose
 from .render import rasterize
 from .regress import fit_landmarks, PhotoFit, check_face_placement, MAX_IMAGE_SIDE
-from .video import (detect_faces, face_models, crop_box, crop_frames, to_crop_coords, resize_images, to_uint8_rgb,
-                               _place, VIDEO_SUFFIXES, MIN_IMAGE_SIZE)
+from .video import detect_faces, face_models, crop_box, crop_frames, to_crop_coords, resize_images, _place, MIN_IMAGE_SIZE
+from .videoio import to_uint8_rgb, VIDEO_SUFFIXES
 from .apps import mesh_warp, reenactment_figure, control_coeffs, _mesh_generator
 
 # %% auto #0

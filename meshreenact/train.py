@@ -17,7 +17,8 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from tqdm.auto import tqdm
 
-from .core import default_device, identity_grid, warp, save_image, cache_dir
+from .core import default_device, identity_grid, warp, save_image
+from .assets import cache_dir
 from .core import atomic_write, remove_stale_temporaries
 from .checkpoint import (CHECKPOINT_FORMAT, CHECKPOINT_FILE, GENERATOR_FORMAT, rng_state, set_rng_state,
                                     save_checkpoint, load_checkpoint)
