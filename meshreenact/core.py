@@ -8,7 +8,9 @@ import os, random, shutil, tempfile
 from pathlib import Path
 import re
 from contextlib import contextmanager
+from importlib.resources import files
 
+import imageio.v3 as iio
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -108,7 +110,6 @@ def image_to_tensor(arr: np.ndarray, name: str = 'image') -> torch.Tensor:
 # %% ../nbs/00_core.ipynb #ce9a96af
 def load_image(path: str | Path) -> torch.Tensor:
     "Read an image file into a (3, H, W) float tensor in [0, 1], RGB."
-    import imageio.v3 as iio
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"{path}: no such image file")
     try: arr = iio.imread(path)
@@ -122,7 +123,6 @@ def tensor_to_image(img: torch.Tensor) -> np.ndarray:
 
 def save_image(img: torch.Tensor, path: str | Path) -> Path:
     "Write a (3, H, W) tensor in [0, 1] to `path` (format from the suffix); the file appears whole or not at all."
-    import imageio.v3 as iio
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path) as f: iio.imwrite(f, tensor_to_image(img), extension=path.suffix)
     return path
@@ -227,7 +227,6 @@ def show_images(imgs, nrows: int | None = None, titles: list | None = None, size
 # %% ../nbs/00_core.ipynb #b95ab8e3
 def package_file(name: str) -> Path:
     "A file of data_samples/: inside the installed package (meshreenact/data_samples/ in a wheel), else at the root of a source checkout."
-    from importlib.resources import files
     pkg = Path(str(files('meshreenact')))
     places = [pkg / 'data_samples' / name, pkg.parent / 'data_samples' / name]
     return next((p for p in places if p.is_file()), places[0])   # a missing file: the installed place, named in errors

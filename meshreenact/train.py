@@ -32,6 +32,7 @@ from .render import flow_to_color
 from .synthetic import SyntheticHeads
 from .video import FramePairs, find_clips
 from .regress import default_regressor_path
+from .keypoints import KeypointGenerator, KeypointConfig
 
 # %% auto #0
 __all__ = ['RUNTIME_FIELDS', 'GENERATORS', 'MAX_SKIPPED_STEPS', 'GENERATOR_FILE', 'TrainConfig', 'blob_image', 'ToyPairs',
@@ -190,7 +191,6 @@ def make_generator(config: TrainConfig,
         torch.manual_seed(config.seed)
         if config.generator == 'toy': return ToyGenerator(config.size, seed=config.seed)
         if config.generator.startswith('keypoints'):                    # the sparse-keypoint baseline (08b_keypoints)
-            from meshreenact.keypoints import KeypointGenerator, KeypointConfig
             kcfg = KeypointConfig(**architecture) if architecture else \
                 (KeypointConfig.vox256 if config.generator == 'keypoints-vox256' else KeypointConfig.tiny)(**(config.architecture or {}))
             if kcfg.size != config.size:

@@ -8,7 +8,6 @@ import functools, hashlib, importlib.util, json, logging, os, shutil, tempfile, 
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
