@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from meshreenact import assets, morphable, topology, video
+from meshreenact import assets, cli, morphable, topology, video
 from meshreenact.cli import main
 from meshreenact.video import crop_clip
 from meshreenact.assets import sample_media
@@ -115,7 +115,7 @@ def test_huge_image_is_refused_from_its_header(tmp_path, monkeypatch):
 
 def test_demo_refuses_too_few_pairs_before_any_work(monkeypatch, capsys, tmp_path):
     def no_work(*a, **k): raise AssertionError('the demo started working')
-    monkeypatch.setattr(morphable, 'load_bfm', no_work)
+    for where in (morphable, cli): monkeypatch.setattr(where, 'load_bfm', no_work)   # cli imports it at the top
     assert main(['demo', '--pairs', '4', '--out', str(tmp_path)]) == 1
     assert '--pairs' in capsys.readouterr().err and not any(tmp_path.iterdir())
 
