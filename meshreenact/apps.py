@@ -4,11 +4,16 @@
 
 # %% ../nbs/11_apps.ipynb #624bfdce
 from __future__ import annotations
+import io
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn as nn
+from PIL import Image
+from scipy.ndimage import binary_erosion
+from scipy.sparse import csc_matrix
+from scipy.sparse.linalg import factorized
 
 from .core import warp, check_tensor, identity_grid
 from .morphable import MorphableModel, Coeffs, identity_excluded, pose_from_params, params_from_pose
@@ -27,8 +32,6 @@ def harmonic_extension(values: np.ndarray,   # (H, W, C) known values (read wher
                        known: np.ndarray,    # (H, W) bool: where the values hold
                       ) -> np.ndarray:       # (H, W, C): values on `known`, 0 on the free image border, harmonic elsewhere
     "Solve the discrete Laplace equation (5-point stencil) for every pixel neither known nor on the image border (Dirichlet 0 there)."
-    from scipy.sparse import csc_matrix
-    from scipy.sparse.linalg import factorized
     H, W = known.shape
     border = np.zeros((H, W), bool); border[[0, -1], :] = True; border[:, [0, -1]] = True
     u = np.where(known[..., None], values, 0.0).astype(np.float64)
@@ -52,7 +55,6 @@ def extend_flow(flow: torch.Tensor,   # (B, H, W, 2) backward flow, meaningful w
                 rim: int = 0,         # mesh pixel rings left out of the known set (partly covered pixels)
                ) -> torch.Tensor:     # (B, H, W, 2)
     "The flow's displacement extended harmonically beyond the mesh, fading to zero at the image border."
-    from scipy.ndimage import binary_erosion
     B, H, W, _ = flow.shape
     ident = identity_grid(B, H, W, device=flow.device, dtype=flow.dtype)
     disp = (flow - ident).detach().cpu().double().numpy()
@@ -297,8 +299,6 @@ def disentangle_figure(generator, model, faces: dict, source: int, driver: int, 
 # %% ../nbs/11_apps.ipynb #ceda17a1
 def _to_png(panels: list, scale: int = 3) -> bytes:
     "Images (3, S, S) in [0, 1] side by side, each enlarged `scale` times (nearest), as PNG bytes."
-    import io
-    from PIL import Image
     a = torch.cat([x.clamp(0, 1) for x in panels], -1).permute(1, 2, 0).mul(255).round().byte().cpu().numpy()
     im = Image.fromarray(a).resize((a.shape[1] * scale, a.shape[0] * scale), Image.NEAREST)
     buf = io.BytesIO(); im.save(buf, format='png'); return buf.getvalue()

@@ -16,11 +16,14 @@ import torch.nn.functional as F
 
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
+import dlib
 
 from .core import warp, tensor_to_image
 from .morphable import MorphableModel, Coeffs, load_bfm
 from .losses import ssim
-from .video import dlib_model_path, detect_faces, sample_media, VIDEO_SUFFIXES, IMAGE_SUFFIXES
+from .video import dlib_model_path, detect_faces
+from .assets import sample_media
+from .videoio import VIDEO_SUFFIXES, IMAGE_SUFFIXES
 from .regress import fit_landmarks, pose_angles
 from .checkpoint import load_checkpoint, CHECKPOINT_FORMAT, GENERATOR_FORMAT
 from .train import TrainConfig, make_datasets, load_trained_generator, add_coefficients, to_device, cross_batch
@@ -112,13 +115,11 @@ def upsample(images: torch.Tensor, size: int = READ_SIZE) -> torch.Tensor:  # (B
 @functools.lru_cache(maxsize=None)
 def face_descriptor_model():
     "dlib's face-recognition ResNet (128-d descriptors, face-recognition-models), loaded once."
-    import dlib
     return dlib.face_recognition_model_v1(str(dlib_model_path('dlib_face_recognition_resnet_model_v1.dat')))
 
 def face_descriptor(arr: np.ndarray,      # (H, W, 3) uint8
                     face) -> np.ndarray:  # a video.Face found in it -> (128,)
     "dlib's 128-d descriptor of a face, from its box and 68 landmarks (the aligned 150 px chip dlib builds from them)."
-    import dlib
     rect = dlib.rectangle(*(int(round(v)) for v in face.box))
     shape = dlib.full_object_detection(rect, [dlib.point(int(round(x)), int(round(y))) for x, y in face.landmarks])
     return np.asarray(face_descriptor_model().compute_face_descriptor(np.ascontiguousarray(arr), shape), dtype=np.float32)

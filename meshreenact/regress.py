@@ -16,11 +16,12 @@ import torch.nn.functional as F
 from .core import check_tensor, pixel_to_normalized, tensor_to_image, seed_everything, package_file
 from .core import atomic_write, single_threaded
 from .morphable import MorphableModel, Coeffs, to_pixels, params_from_pose
-from .core import cache_dir
+from .assets import cache_dir
 from .morphable import DEFAULT_SCALE
 from .render import render
 from .synthetic import SyntheticHeads
-from .video import to_uint8_rgb, VIDEO_SUFFIXES, largest_face, crop_box, crop_frames, to_crop_coords
+from .video import largest_face, crop_box, crop_frames, to_crop_coords
+from .videoio import to_uint8_rgb, VIDEO_SUFFIXES
 
 # %% auto #0
 __all__ = ['FIT_SIGMA', 'MAX_IMAGE_SIDE', 'MIN_FACE_PX', 'POSE_ANGLES', 'REGRESSOR_FILE', 'landmark_rows',

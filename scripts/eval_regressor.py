@@ -26,7 +26,8 @@ def main(argv=None) -> int:
     from meshreenact.morphable import load_bfm, Coeffs, to_pixels
     from meshreenact.regress import (fit_landmarks, fit_photo, pose_angles, load_regressor, evaluate_regressor,
                                      synthetic_regression_set, POSE_ANGLES)
-    from meshreenact.video import sample_media, crop_clip
+    from meshreenact.video import crop_clip
+    from meshreenact.assets import sample_media
     model = load_bfm(verbose=False)
     deg = lambda c: pose_angles(c.pose) * 180 / math.pi
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")

@@ -12,7 +12,7 @@ pytest.importorskip('dlib')
 import imageio.v3 as iio
 
 from meshreenact.cli import main
-from meshreenact.video import sample_media
+from meshreenact.assets import sample_media
 
 
 @pytest.fixture(scope='module')
