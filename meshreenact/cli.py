@@ -27,7 +27,7 @@ def _fit_figure(model, fit, title: str):
     "A two-panel figure: the face crop with its landmarks, and the fitted mesh over it."
     import matplotlib.pyplot as plt
     from meshreenact.core import tensor_to_image
-    from meshreenact.regress import draw_fit
+    from meshreenact.fit import draw_fit
     fig, axes = plt.subplots(1, 2, figsize=(8, 4.3))
     axes[0].imshow(tensor_to_image(fit.crop)); axes[0].plot(*fit.landmarks.T, '.', c='red', ms=3); axes[0].set_axis_off()
     axes[0].set_title('face crop and dlib landmarks', fontsize=9)
@@ -50,7 +50,7 @@ def cmd_demo(args) -> int:
     from dataclasses import replace
     import torch
     from meshreenact.morphable import load_bfm, identity_exclusion_figure
-    from meshreenact.regress import fit_photo
+    from meshreenact.fit import fit_photo
     from meshreenact.video import sample_media
     from meshreenact.train import load_trained_generator, default_generator_path, make_datasets
     from meshreenact.apps import synthetic_faces, real_faces, clip_faces, reenact_all, reenactment_figure
@@ -122,7 +122,7 @@ def cmd_fit(args) -> int:
     "Detect the largest face in a photo, fit the morphable model to its 68 landmarks, print the fit and write a figure."
     import matplotlib; matplotlib.use('Agg')
     from meshreenact.morphable import load_bfm
-    from meshreenact.regress import fit_photo
+    from meshreenact.fit import fit_photo
     photo = Path(args.photo)
     model = load_bfm()
     fit = fit_photo(model, photo, size=args.size)

@@ -1,4 +1,4 @@
-"""The committed regressor checkpoint and the two scripts of notebook 06_regress (the notebook itself is run by
+"""The committed regressor checkpoint and the scripts of notebooks 06a_fit and 06b_regressor (the notebook itself is run by
 test_notebooks.py)."""
 import math, subprocess, sys
 from pathlib import Path
@@ -48,7 +48,7 @@ def test_train_script_smoke(tmp_path):
 
 def test_fit_synthetic_landmarks():
     from meshreenact.morphable import load_bfm, Coeffs, to_pixels
-    from meshreenact.regress import fit_landmarks, pose_angles
+    from meshreenact.fit import fit_landmarks, pose_angles
     model = load_bfm(verbose=False)
     truth = Coeffs.sample(20, seed=5)
     lm = to_pixels(model.landmarks(truth), 256, 256)
