@@ -4,9 +4,10 @@
 
 # %% ../nbs/06b_regressor.ipynb #d41eab3f
 from __future__ import annotations
-import contextlib, math, time
+import contextlib, copy, math, time
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -15,13 +16,15 @@ from .core import check_tensor, seed_everything, package_file, atomic_write, sin
 from .morphable import MorphableModel, Coeffs, DEFAULT_SCALE
 from .synthetic import SyntheticHeads
 from .checkpoint import save_checkpoint, load_checkpoint
-from .fit import pose_angles, POSE_ANGLES
+from .fit import pose_angles, POSE_ANGLES, fit_landmarks, fit_photo
+from .video import iter_clip, detect_faces, crop_box, crop_frames, to_crop_coords, resize_images
 
 # %% auto #0
 __all__ = ['REGRESSOR_FILE', 'REGRESSOR_FORMAT', 'SeparableBlock', 'MeshRegressor', 'landmark_loss', 'regressor_loss',
-           'photometric_jitter', 'warmup_cosine', 'train_regressor', 'regression_errors', 'evaluate_regressor',
-           'synthetic_regression_set', 'default_regressor_path', 'save_regressor', 'load_regressor',
-           'component_visibility', 'r_squared']
+           'photometric_jitter', 'similarity_jitter', 'warmup_cosine', 'train_regressor', 'regression_errors',
+           'evaluate_regressor', 'synthetic_regression_set', 'default_regressor_path', 'save_regressor',
+           'load_regressor', 'component_visibility', 'r_squared', 'crop_clip_range', 'smooth_landmarks',
+           'clip_pseudo_labels', 'photo_pseudo_labels', 'finetune_regressor']
 
 # %% ../nbs/06b_regressor.ipynb #c55d4f4f
 class SeparableBlock(nn.Sequential):
@@ -87,6 +90,20 @@ def photometric_jitter(x: torch.Tensor, g: torch.Generator, strength: float = 1.
     x = x + 0.02 * strength * torch.randn(x.shape, generator=g, device=x.device)  # noise
     return x.clamp(0, 1)
 
+def similarity_jitter(x: torch.Tensor, targets: torch.Tensor, g: torch.Generator, strength: float = 1.0) -> tuple:
+    "Random in-plane rotation (up to 10 deg x strength), scale (10 %) and shift (5 % of the crop) of images x (B, 3, H, W), with the exact change of their pose targets (B, 62): x' = a Q x + b in normalized coordinates gives [sR | t] -> [diag(aQ, a) sR | aQ t + b]."
+    B = len(x); u = lambda *s: (torch.rand(*s, generator=g) * 2 - 1).to(x.device)
+    th, a, b = u(B) * math.radians(10) * strength, 1 + 0.1 * strength * u(B), 0.1 * strength * u(B, 2)
+    c, s = th.cos(), th.sin()
+    A = a[:, None, None] * torch.stack([torch.stack([c, -s], -1), torch.stack([s, c], -1)], -2)       # (B, 2, 2) = a Q
+    Ainv = torch.linalg.inv(A)
+    grid = F.affine_grid(torch.cat([Ainv, -(Ainv @ b[..., None])], -1), list(x.shape), align_corners=False)  # output -> input
+    x = F.grid_sample(x, grid, mode='bilinear', padding_mode='zeros', align_corners=False)
+    M = targets[:, :12].reshape(B, 3, 4)
+    T = torch.zeros(B, 3, 3, dtype=M.dtype, device=M.device); T[:, :2, :2] = A.to(M); T[:, 2, 2] = a.to(M)
+    top = torch.cat([T @ M[..., :3], torch.cat([A.to(M) @ M[:, :2, 3:] + b[..., None].to(M), a.to(M)[:, None, None] * M[:, 2:, 3:]], 1)], -1)
+    return x, torch.cat([top.reshape(B, 12), targets[:, 12:]], -1)
+
 def warmup_cosine(step: int, total: int, warmup: float = 0.05) -> float:
     "Learning-rate factor: linear warm-up over the first `warmup` fraction of `total` steps, then a cosine decay to 0."
     w = max(1, int(warmup * total))
@@ -99,15 +116,24 @@ def train_regressor(model: MorphableModel,      # the morphable model (landmark 
                     landmark_weight: float = 10.0, seed: int = 0,
                     widths: tuple = (16, 32, 64, 128),
                     time_limit: float | None = None,   # seconds: fewer steps if needed (the schedule is fitted to the time)
-                    log=print, log_every: int = 100) -> tuple:  # (net in eval mode, history: list of dicts)
-    "Train a `MeshRegressor` with AdamW and a warm-up + cosine schedule (single-threaded: faster on a busy 2-core CPU); returns the network and the loss history."
+                    log=print, log_every: int = 100,
+                    net: MeshRegressor | None = None,  # start from this trained network (a copy; its target normalisation is kept)
+                    sample_weights: torch.Tensor | None = None,  # (N,) relative chance of drawing each image (default: uniform)
+                    geometric: float = 0.0,            # strength of `similarity_jitter` (0: none, as the committed checkpoint was trained)
+                    ) -> tuple:                        # (net in eval mode, history: list of dicts)
+    "Train a `MeshRegressor` (or go on training `net`) with AdamW and a warm-up + cosine schedule (single-threaded: faster on a busy 2-core CPU); returns the network and the loss history."
     if images.dtype != torch.uint8 or images.ndim != 4 or images.shape[1] != 3 or images.shape[2] != images.shape[3]:
         raise TypeError(f"images: expected uint8 square crops (N, 3, S, S), got {images.dtype} {tuple(images.shape)}")
     check_tensor(targets, 'targets', (len(images), 12 + model.n_id + model.n_exp))
     seed_everything(seed)
     g = torch.Generator().manual_seed(seed)
-    net = MeshRegressor(images.shape[-1], widths, model.n_id, model.n_exp)
-    net.set_normalization(targets.float())
+    if sample_weights is not None:
+        check_tensor(sample_weights, 'sample_weights', (len(images),))
+        if (sample_weights < 0).any() or not sample_weights.sum() > 0: raise ValueError("sample_weights: must be >= 0 with a positive sum")
+    if net is None:
+        net = MeshRegressor(images.shape[-1], widths, model.n_id, model.n_exp)
+        net.set_normalization(targets.float())
+    else: net = copy.deepcopy(net).requires_grad_(True)     # the caller's (frozen) network is left as it is
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
     total = [steps]                                        # shortened to fit `time_limit` as the speed becomes known
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: warmup_cosine(k, total[0]))
@@ -116,9 +142,11 @@ def train_regressor(model: MorphableModel,      # the morphable model (landmark 
     with single_threaded() if images.device.type == 'cpu' else contextlib.nullcontext():
         step = 0
         while step < total[0]:
-            idx = torch.randint(len(images), (batch_size,), generator=g)
-            x = photometric_jitter(images[idx].float() / 255, g)
-            loss, parts = regressor_loss(net, model, x, targets[idx].float(), landmark_weight)
+            idx = (torch.randint(len(images), (batch_size,), generator=g) if sample_weights is None
+                   else torch.multinomial(sample_weights.float(), batch_size, replacement=True, generator=g))
+            x, y = photometric_jitter(images[idx].float() / 255, g), targets[idx].float()
+            if geometric > 0: x, y = similarity_jitter(x, y, g, geometric)
+            loss, parts = regressor_loss(net, model, x, y, landmark_weight)
             if not torch.isfinite(loss): raise FloatingPointError(f"train_regressor: the loss became {loss.item()} at step {step}")
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
             elapsed = time.perf_counter() - t0
@@ -220,3 +248,74 @@ def component_visibility(model: MorphableModel, size: int = 256) -> tuple:
 def r_squared(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:  # (N, K) -> (K,)
     "Coefficient of determination per column: 1 - residual variance / variance of the target."
     return 1 - (pred - target).pow(2).mean(0) / target.var(0, unbiased=False).clamp(min=1e-12)
+
+# %% ../nbs/06b_regressor.ipynb #ecaf4e3e
+def crop_clip_range(path: str | Path,          # a video file or a folder of frames
+                    start: int = 0,             # first frame
+                    stop: int | None = None,    # one past the last frame (None: to the end)
+                    step: int = 1,              # every step-th frame from start
+                    size: int = 256,            # crop side
+                    upsample: int = 0,          # dlib detector upsampling
+                    ) -> dict:                  # 'images' (T, 3, size, size) in [0, 1], 'landmarks' (T, 68, 2) crop px, 'indices' (T,), 'box' (4,)
+    "Frames start, start + step, ... < stop of a clip, cut with one square box around the largest face in all of them (`video.crop_box`, as `video.crop_clip` cuts a whole clip); frames without a face are left out."
+    path = Path(path)
+    if start < 0 or step < 1 or (stop is not None and stop <= start):
+        raise ValueError(f"{path}: expected 0 <= start < stop and step >= 1, got start={start}, stop={stop}, step={step}")
+    wanted = lambda i: i >= start and (i - start) % step == 0
+    idx, lms, H, W = [], [], 0, 0
+    for i, fr in iter_clip(path, 1, stop):                     # pass 1: landmarks (frames are not kept)
+        if not wanted(i): continue
+        faces = detect_faces(fr, f'{path} frame {i}', upsample=upsample)
+        if faces: idx.append(i); lms.append(faces[0].landmarks); H, W = fr.shape[:2]
+    if not idx: raise ValueError(f"{path}: no face found in frames {start} to {stop} (step {step})")
+    lms, kept = np.stack(lms), set(idx)
+    box = crop_box(lms)
+    crops, chunk = [], []
+    for i, fr in iter_clip(path, 1, stop, warn=False):        # pass 2: crop, 32 frames at a time
+        if i in kept: chunk.append(fr)
+        if len(chunk) == 32: crops.append(crop_frames(np.stack(chunk), box, size)); chunk = []
+    if chunk: crops.append(crop_frames(np.stack(chunk), box, size))
+    return dict(images=torch.cat(crops), landmarks=to_crop_coords(lms, box, H, W, size), indices=np.array(idx), box=box)
+
+def smooth_landmarks(landmarks: np.ndarray,   # (T, 68, 2) one face over T consecutive frames
+                     sigma: float = 1.0,      # Gaussian std in frames (0: unchanged)
+                     ) -> np.ndarray:         # (T, 68, 2)
+    "Landmark trajectories smoothed along time by a Gaussian (scipy.ndimage.gaussian_filter1d, edges repeated)."
+    from scipy.ndimage import gaussian_filter1d
+    lm = np.asarray(landmarks, np.float64)
+    return (gaussian_filter1d(lm, sigma, axis=0, mode='nearest') if sigma > 0 else lm).astype(np.float32)
+
+def _to_uint8(x: torch.Tensor) -> torch.Tensor: return (x.clamp(0, 1) * 255 + 0.5).to(torch.uint8)
+
+def clip_pseudo_labels(model: MorphableModel, path: str | Path, start: int = 0, stop: int | None = None, step: int = 1,
+                       size: int = 64,          # side of the crops returned (the regressor's input)
+                       fit_size: int = 256,     # side of the crop the landmarks are fitted in
+                       smooth: float = 1.0,     # landmark smoothing along time, Gaussian std in frames of the video
+                       ) -> dict:               # 'images' (T, 3, size, size) uint8, 'targets' (T, 62), 'indices' (T,), 'residual_px' (T,)
+    "Real training pairs from a clip: its crops and, as targets, the landmark fit with one identity for the clip on time-smoothed landmarks."
+    c = crop_clip_range(path, start, stop, step, fit_size)
+    lm = smooth_landmarks(c['landmarks'], smooth / step)          # sigma in kept frames: every step-th of the video
+    fit = fit_landmarks(model, torch.from_numpy(lm)[None], fit_size, shared_id=True)
+    return dict(images=_to_uint8(resize_images(c['images'], size)), targets=fit.coeffs.vector().cpu(),
+                indices=c['indices'], residual_px=fit.residual_px[0].cpu())
+
+def photo_pseudo_labels(model: MorphableModel, photos,   # paths of photos (the largest face of each)
+                        size: int = 64, fit_size: int = 256) -> dict:  # 'images' (N, 3, size, size) uint8, 'targets' (N, 62), 'names'
+    "Real training pairs from photos: each crop with its landmark fit (`fit.fit_photo`)."
+    fits = [fit_photo(model, p, size=fit_size, name=Path(p).name) for p in photos]
+    return dict(images=_to_uint8(resize_images(torch.stack([f.crop for f in fits]), size)),
+                targets=torch.cat([f.coeffs.vector() for f in fits]).cpu(), names=[Path(p).name for p in photos])
+
+# %% ../nbs/06b_regressor.ipynb #007c1eee
+def finetune_regressor(net: MeshRegressor, model: MorphableModel,
+                       real_x: torch.Tensor, real_y: torch.Tensor,   # (N, 3, S, S) uint8 real crops, (N, 62) their pseudo-labels
+                       syn_x: torch.Tensor, syn_y: torch.Tensor,     # (M, 3, S, S) uint8 renders, (M, 62) their true coefficients
+                       real_fraction: float = 0.5,                   # expected share of real crops in a batch
+                       steps: int = 600, lr: float = 1e-3, **kwargs) -> tuple:  # kwargs: to `train_regressor`; (net, history)
+    "Go on training a regressor on real crops with landmark-fit targets, mixed with synthetic renders so that it keeps reading them."
+    if not 0 < real_fraction <= 1: raise ValueError(f"real_fraction: expected a share in (0, 1], got {real_fraction}")
+    if len(syn_x) == 0 and real_fraction < 1: raise ValueError("finetune_regressor: no synthetic renders to mix in (real_fraction < 1)")
+    w = torch.cat([torch.full((len(real_x),), real_fraction / len(real_x)),
+                   torch.full((len(syn_x),), (1 - real_fraction) / max(1, len(syn_x)))])
+    return train_regressor(model, torch.cat([real_x, syn_x]), torch.cat([real_y, syn_y]), steps=steps, lr=lr,
+                           net=net, sample_weights=w, **kwargs)

@@ -56,3 +56,18 @@ def test_fit_synthetic_landmarks():
     err = (pose_angles(fit.coeffs.pose) - pose_angles(truth.pose)).abs() * 180 / math.pi
     assert err.max() < 6 and err.mean() < 1.5
     assert (to_pixels(model.landmarks(fit.coeffs), 256, 256) - lm).norm(dim=-1).mean() < 1.0
+
+
+def test_finetune_script_smoke(tmp_path):
+    out = tmp_path / 'ft.pt'
+    r = subprocess.run([sys.executable, str(ROOT / 'scripts' / 'finetune_regressor.py'), '--out', str(out), '--steps', '3',
+                        '--step', '64', '--n-synthetic', '16', '--n-synthetic-test', '16', '--batch-size', '8',
+                        '--cache', str(tmp_path / 'cache')], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout + r.stderr
+    log = out.with_suffix('.log').read_text()
+    assert 'held-out photos' in log and 'synthetic held-out' in log and '->' in log
+    from meshreenact.regress import load_regressor, default_regressor_path
+    net = load_regressor(out)
+    assert net.info['finetune']['steps_run'] == 3 and set(net.info['held_out']) >= {'held-out photos', 'synthetic held-out'}
+    base = load_regressor(default_regressor_path())           # the committed checkpoint is where it was, and unchanged
+    assert not all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), base.state_dict().values()))
