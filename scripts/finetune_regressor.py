@@ -4,14 +4,14 @@
 Writes the new checkpoint atomically and its log beside it (OUT with the suffix .log); the committed
 data_samples/regressor64.pt is never touched unless it is named as --out.
 
-The sample media are split once (README of the choice in 06b_regressor):
+The sample media are split once (the split is explained in notebook 06b_regressor):
   training   WolfgangLanger_Pexels.mp4 frames 120-471, the photos of evaluate.TUNE, synthetic 'train' identities
   held out   WolfgangLanger_Pexels.mp4 frames 0-119, single_face.mp4, the other photos of evaluate.REAL_PHOTOS,
              synthetic 'test' identities
 Errors are measured against the landmark fit (yaw / pitch / roll in degrees, expression MAE in standard deviations),
 before and after.
 
-    python scripts/finetune_regressor.py --out /tmp/regress/regressor64_real.pt             # ~6 min on 2 busy cores
+    python scripts/finetune_regressor.py --out /tmp/regress/regressor64_real.pt             # ~7 min on 2 busy cores (--steps 500)
     python scripts/finetune_regressor.py --out /tmp/r.pt --steps 3 --step 64 --n-synthetic 16 --n-synthetic-test 16  # smoke test
 """
 import argparse, json, sys, time
