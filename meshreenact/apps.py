@@ -19,7 +19,7 @@ from .core import warp, check_tensor, identity_grid
 from .morphable import MorphableModel, Coeffs, identity_excluded, pose_from_params, params_from_pose
 from .render import mesh_flow
 from .synthetic import sample_background
-from .regress import fit_photo, fit_clip
+from .fit import fit_photo, fit_clip
 from .video import crop_clip, resize_images
 
 # %% auto #0
@@ -152,7 +152,7 @@ def real_faces(model: MorphableModel,
                size: int = 64,               # side of the crops returned
                fit_size: int = 256,          # side of the crop the landmarks are fitted on
               ) -> dict:                     # 'images' (N, 3, size, size), 'coeffs' (N, 62), 'names', 'residual_px' (N,)
-    "Detect, crop and fit each photo (`regress.fit_photo`); the crops resized to `size`."
+    "Detect, crop and fit each photo (`fit.fit_photo`); the crops resized to `size`."
     fits = [fit_photo(model, p, size=fit_size, name=Path(p).name if isinstance(p, (str, Path)) else None) for p in photos]
     return dict(images=resize_images(torch.stack([f.crop for f in fits]), size),
                 coeffs=torch.cat([f.coeffs.vector() for f in fits]).cpu(),
@@ -166,7 +166,7 @@ def clip_faces(model: MorphableModel,
                step: int = 3,
                fit_size: int = 256,
               ) -> dict:                     # 'images' (T, 3, size, size), 'coeffs' (T, 62), 'indices' (T,), 'residual_px' (T,)
-    "Crop a clip with one box (`video.crop_clip`) and fit it with one shared identity (`regress.fit_clip`)."
+    "Crop a clip with one box (`video.crop_clip`) and fit it with one shared identity (`fit.fit_clip`)."
     clip = crop_clip(path, size=fit_size, step=step, max_frames=frames)
     fit = fit_clip(model, clip)
     imgs = torch.stack([clip.image(i) for i in range(len(clip))])

@@ -16,7 +16,7 @@ from .assets import AssetError, BFM_LICENCE, bfm_dir, sample_media
 from .checkpoint import RunFolderBusy
 from .morphable import load_bfm, identity_exclusion_figure, params_from_pose
 from .topology import mesh_report, mesh_problems, topology_path
-from .regress import draw_fit, fit_photo
+from .fit import draw_fit, fit_photo
 from .train import (TrainConfig, TrainingDiverged, train, export_generator, load_trained_generator,
                                default_generator_path, make_datasets)
 from .apps import synthetic_faces, real_faces, clip_faces, reenact_all, reenactment_figure
@@ -43,6 +43,7 @@ def _save_figure(fig, path: Path) -> Path:
 def _fit_figure(model, fit, title: str):
     "A two-panel figure: the face crop with its landmarks, and the fitted mesh over it."
     import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, 2, figsize=(8, 4.3))
     axes[0].imshow(tensor_to_image(fit.crop)); axes[0].plot(*fit.landmarks.T, '.', c='red', ms=3); axes[0].set_axis_off()
     axes[0].set_title('face crop and dlib landmarks', fontsize=9)

@@ -24,7 +24,7 @@ from .losses import ssim
 from .video import dlib_model_path, detect_faces
 from .assets import sample_media
 from .videoio import VIDEO_SUFFIXES, IMAGE_SUFFIXES
-from .regress import fit_landmarks, pose_angles
+from .fit import fit_landmarks, pose_angles
 from .checkpoint import load_checkpoint, CHECKPOINT_FORMAT, GENERATOR_FORMAT
 from .train import TrainConfig, make_datasets, load_trained_generator, add_coefficients, to_device, cross_batch
 from .apps import reenact_all, mesh_warp, clip_faces, real_faces   # (train imports this module inside train.evaluate_and_log only: no cycle)
@@ -131,7 +131,7 @@ class FaceReadings:
     found: torch.Tensor       # (B,) bool: dlib found a face
     landmarks: torch.Tensor   # (B, 68, 2) pixels of the READ_SIZE image
     descriptor: torch.Tensor  # (B, 128) dlib face descriptor
-    angles: torch.Tensor      # (B, 3) yaw, pitch, roll in degrees (regress.pose_angles of the fitted pose)
+    angles: torch.Tensor      # (B, 3) yaw, pitch, roll in degrees (fit.pose_angles of the fitted pose)
     exp: torch.Tensor         # (B, n_exp) fitted expression coefficients (standard deviations)
     def __len__(self): return len(self.found)
     def __getitem__(self, i) -> 'FaceReadings':

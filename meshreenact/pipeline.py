@@ -21,19 +21,18 @@ from tqdm.auto import tqdm
 from .core import tensor_to_image, check_tensor, atomic_write, save_image, TEMP_SUFFIX, _temporary_prefix
 from .morphable import MorphableModel, Coeffs, load_bfm, identity_excluded, pose_from_params, params_from_pose
 from .render import rasterize
-from .regress import fit_landmarks, PhotoFit, check_face_placement, MAX_IMAGE_SIDE
+from .fit import fit_landmarks, PhotoFit, check_face_placement, MAX_IMAGE_SIDE, image_file_size, read_image
 from .video import detect_faces, face_models, crop_box, crop_frames, to_crop_coords, resize_images, _place, MIN_IMAGE_SIZE
 from .videoio import to_uint8_rgb, VIDEO_SUFFIXES
 from .apps import mesh_warp, reenactment_figure, control_coeffs, _mesh_generator
 from .train import load_trained_generator
 
 # %% auto #0
-__all__ = ['FIT_SIZE', 'MP4_AUDIO', 'SMOOTHING', 'IMAGE_OUT', 'is_video', 'image_file_size', 'read_image', 'fit_face',
-           'split_pose', 'join_pose', 'relative_coeffs', 'normalized_landmarks', 'find_best_frame', 'target_coeffs',
-           'face_mask', 'paste_crop', 'default_model', 'reenactor', 'render_faces', 'reenact', 'round_trip_error',
-           'VideoReader', 'VideoWriter', 'check_output_path', 'FaceTracker', 'OneEuroFilter', 'landmark_jitter',
-           'relative_jitter', 'pose_features', 'coeffs_from_features', 'reenact_video', 'save_figure_atomic',
-           'check_inputs', 'reenact_files']
+__all__ = ['FIT_SIZE', 'MP4_AUDIO', 'SMOOTHING', 'IMAGE_OUT', 'is_video', 'fit_face', 'split_pose', 'join_pose',
+           'relative_coeffs', 'normalized_landmarks', 'find_best_frame', 'target_coeffs', 'face_mask', 'paste_crop',
+           'default_model', 'reenactor', 'render_faces', 'reenact', 'round_trip_error', 'VideoReader', 'VideoWriter',
+           'check_output_path', 'FaceTracker', 'OneEuroFilter', 'landmark_jitter', 'relative_jitter', 'pose_features',
+           'coeffs_from_features', 'reenact_video', 'save_figure_atomic', 'check_inputs', 'reenact_files']
 
 # %% ../nbs/11b_pipeline.ipynb #b566de79
 FIT_SIZE = 256   # px: the crop the landmarks are fitted on (the pose is in normalized crop coordinates, so any output size can use it)
@@ -42,39 +41,6 @@ def is_video(path) -> bool:
     "True for a file name with a video suffix (mp4, mov, ...)."
     return isinstance(path, (str, Path)) and Path(path).suffix.lower() in VIDEO_SUFFIXES
 
-def image_file_size(path, max_side: int = MAX_IMAGE_SIDE) -> tuple:  # (W, H)
-    "An image file's size from its header alone; a clear error when it is missing, not an image, or larger than max_side a side."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"{path}: no such file")
-    if not path.is_file(): raise ValueError(f"{path}: not a file")
-    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None   # read the size of any header; our own limit follows
-    try:
-        with Image.open(path) as im: W, H = im.size
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise ValueError(f"{path}: not an image file that can be read ({type(e).__name__})") from None
-    finally: Image.MAX_IMAGE_PIXELS = limit
-    if max(W, H) > max_side: raise ValueError(f"{path}: the image is {W}x{H} px, larger than {max_side} px a side; resize it first")
-    return W, H
-
-def read_image(img, name: str | None = None) -> np.ndarray:  # (H, W, 3) uint8 RGB
-    "A path, an (H, W[, C]) array (uint8, uint16, float in [0, 1]; gray, RGB, RGBA) or a (3, H, W) tensor in [0, 1] -> (H, W, 3) uint8."
-    if isinstance(img, (str, Path)):
-        path, name = Path(img), name or str(img)
-        if is_video(path): raise ValueError(f"{name}: a video, not a photo")
-        image_file_size(path)
-        try: img = iio.imread(path)
-        except Exception as e: raise ValueError(f"{name}: cannot decode the image ({type(e).__name__})") from None
-    name = name or 'image'
-    if isinstance(img, torch.Tensor):
-        if img.ndim == 4 and len(img) == 1: img = img[0]
-        if img.ndim != 3 or img.shape[0] != 3: raise ValueError(f"{name}: expected a (3, H, W) tensor, got {tuple(img.shape)}")
-        if max(img.shape[1:]) > MAX_IMAGE_SIDE: raise ValueError(f"{name}: the image is {img.shape[2]}x{img.shape[1]} px, larger than {MAX_IMAGE_SIDE} px a side")
-        if not torch.isfinite(img).all(): raise ValueError(f"{name}: contains NaN or inf")
-        return tensor_to_image(img)
-    arr = np.asarray(img)
-    if arr.ndim not in (2, 3): raise ValueError(f"{name}: expected an (H, W) or (H, W, C) image, got shape {arr.shape}")
-    if max(arr.shape[:2]) > MAX_IMAGE_SIDE: raise ValueError(f"{name}: the image is {arr.shape[1]}x{arr.shape[0]} px, larger than {MAX_IMAGE_SIDE} px a side")
-    return to_uint8_rgb(arr, name)
 
 # %% ../nbs/11b_pipeline.ipynb #b00b2b71
 def fit_face(model: MorphableModel,   # the morphable model

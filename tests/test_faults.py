@@ -105,7 +105,7 @@ def test_bfm_checksum_failure_names_the_file(tmp_path, monkeypatch):
 def test_huge_image_is_refused_from_its_header(tmp_path, monkeypatch):
     from PIL import Image
     import imageio.v3 as iio
-    from meshreenact.regress import fit_photo
+    from meshreenact.fit import fit_photo
     path = tmp_path / 'wide.png'
     Image.new('L', (13_000, 40)).save(path)
     def no_decoding(*a, **k): raise AssertionError('the whole image was decoded')
