@@ -22,8 +22,9 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -n 2 -q tests
 
+# Executes every notebook once (long: nice'd, one thread), then renders docs/; `--no-exec` re-renders from _proc/.
 docs: install
-	$(BIN)/python scripts/build_docs.py
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 nice -n 15 $(BIN)/python scripts/build_docs.py
 
 clean-venv:
 	rm -rf $(VENV)

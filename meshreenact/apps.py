@@ -4,17 +4,22 @@
 
 # %% ../nbs/11_apps.ipynb #624bfdce
 from __future__ import annotations
+import io
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn as nn
+from PIL import Image
+from scipy.ndimage import binary_erosion
+from scipy.sparse import csc_matrix
+from scipy.sparse.linalg import factorized
 
 from .core import warp, check_tensor, identity_grid
 from .morphable import MorphableModel, Coeffs, identity_excluded, pose_from_params, params_from_pose
 from .render import mesh_flow, harmonic_extension, extend_flow
 from .synthetic import sample_background
-from .regress import fit_photo, fit_clip
+from .fit import fit_photo, fit_clip
 from .video import crop_clip, resize_images
 
 # %% auto #0
@@ -110,7 +115,7 @@ def real_faces(model: MorphableModel,
                size: int = 64,               # side of the crops returned
                fit_size: int = 256,          # side of the crop the landmarks are fitted on
               ) -> dict:                     # 'images' (N, 3, size, size), 'coeffs' (N, 62), 'names', 'residual_px' (N,)
-    "Detect, crop and fit each photo (`regress.fit_photo`); the crops resized to `size`."
+    "Detect, crop and fit each photo (`fit.fit_photo`); the crops resized to `size`."
     fits = [fit_photo(model, p, size=fit_size, name=Path(p).name if isinstance(p, (str, Path)) else None) for p in photos]
     return dict(images=resize_images(torch.stack([f.crop for f in fits]), size),
                 coeffs=torch.cat([f.coeffs.vector() for f in fits]).cpu(),
@@ -124,7 +129,7 @@ def clip_faces(model: MorphableModel,
                step: int = 3,
                fit_size: int = 256,
               ) -> dict:                     # 'images' (T, 3, size, size), 'coeffs' (T, 62), 'indices' (T,), 'residual_px' (T,)
-    "Crop a clip with one box (`video.crop_clip`) and fit it with one shared identity (`regress.fit_clip`)."
+    "Crop a clip with one box (`video.crop_clip`) and fit it with one shared identity (`fit.fit_clip`)."
     clip = crop_clip(path, size=fit_size, step=step, max_frames=frames)
     fit = fit_clip(model, clip)
     imgs = torch.stack([clip.image(i) for i in range(len(clip))])
@@ -257,8 +262,6 @@ def disentangle_figure(generator, model, faces: dict, source: int, driver: int, 
 # %% ../nbs/11_apps.ipynb #ceda17a1
 def _to_png(panels: list, scale: int = 3) -> bytes:
     "Images (3, S, S) in [0, 1] side by side, each enlarged `scale` times (nearest), as PNG bytes."
-    import io
-    from PIL import Image
     a = torch.cat([x.clamp(0, 1) for x in panels], -1).permute(1, 2, 0).mul(255).round().byte().cpu().numpy()
     im = Image.fromarray(a).resize((a.shape[1] * scale, a.shape[0] * scale), Image.NEAREST)
     buf = io.BytesIO(); im.save(buf, format='png'); return buf.getvalue()

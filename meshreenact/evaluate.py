@@ -16,12 +16,15 @@ import torch.nn.functional as F
 
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
+import dlib
 
 from .core import warp, tensor_to_image
 from .morphable import MorphableModel, Coeffs, load_bfm
 from .losses import ssim
-from .video import dlib_model_path, detect_faces, sample_media, VIDEO_SUFFIXES, IMAGE_SUFFIXES
-from .regress import fit_landmarks, pose_angles
+from .video import dlib_model_path, detect_faces
+from .assets import sample_media
+from .videoio import VIDEO_SUFFIXES, IMAGE_SUFFIXES
+from .fit import fit_landmarks, pose_angles
 from .checkpoint import load_checkpoint, CHECKPOINT_FORMAT, GENERATOR_FORMAT
 from .train import TrainConfig, make_datasets, load_trained_generator, add_coefficients, to_device, cross_batch
 from .apps import reenact_all, mesh_warp, clip_faces, real_faces   # (train imports this module inside train.evaluate_and_log only: no cycle)
@@ -113,13 +116,11 @@ def upsample(images: torch.Tensor, size: int = READ_SIZE) -> torch.Tensor:  # (B
 @functools.lru_cache(maxsize=None)
 def face_descriptor_model():
     "dlib's face-recognition ResNet (128-d descriptors, face-recognition-models), loaded once."
-    import dlib
     return dlib.face_recognition_model_v1(str(dlib_model_path('dlib_face_recognition_resnet_model_v1.dat')))
 
 def face_descriptor(arr: np.ndarray,      # (H, W, 3) uint8
                     face) -> np.ndarray:  # a video.Face found in it -> (128,)
     "dlib's 128-d descriptor of a face, from its box and 68 landmarks (the aligned 150 px chip dlib builds from them)."
-    import dlib
     rect = dlib.rectangle(*(int(round(v)) for v in face.box))
     shape = dlib.full_object_detection(rect, [dlib.point(int(round(x)), int(round(y))) for x, y in face.landmarks])
     return np.asarray(face_descriptor_model().compute_face_descriptor(np.ascontiguousarray(arr), shape), dtype=np.float32)
@@ -131,7 +132,7 @@ class FaceReadings:
     found: torch.Tensor       # (B,) bool: dlib found a face
     landmarks: torch.Tensor   # (B, 68, 2) pixels of the READ_SIZE image
     descriptor: torch.Tensor  # (B, 128) dlib face descriptor
-    angles: torch.Tensor      # (B, 3) yaw, pitch, roll in degrees (regress.pose_angles of the fitted pose)
+    angles: torch.Tensor      # (B, 3) yaw, pitch, roll in degrees (fit.pose_angles of the fitted pose)
     exp: torch.Tensor         # (B, n_exp) fitted expression coefficients (standard deviations)
     def __len__(self): return len(self.found)
     def __getitem__(self, i) -> 'FaceReadings':

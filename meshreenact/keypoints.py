@@ -232,5 +232,5 @@ def equivariance_losses(detector,                    # image (B, C, H, W) -> {'v
 # %% ../nbs/08b_keypoints.ipynb #f46f0081
 def default_keypoints_path():
     "The committed keypoint baseline: data_samples/keypoints64.pt (scripts/study.py's keypoints-s0, exported)."
-    from meshreenact.train import default_generator_path
+    from meshreenact.train import default_generator_path   # here, not at the top: train imports this module (a cycle)
     return default_generator_path().parent / 'keypoints64.pt' 

@@ -13,7 +13,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import check_tensor, sha256_file
+from .core import check_tensor
+from .assets import sha256_file
 from .morphable import Coeffs, identity_excluded
 from .regress import load_regressor
 

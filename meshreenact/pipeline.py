@@ -11,22 +11,28 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+import av
+import dlib
+import imageio.v3 as iio
+from PIL import Image, UnidentifiedImageError
+from scipy.spatial import ConvexHull
+from tqdm.auto import tqdm
 
 from .core import tensor_to_image, check_tensor, atomic_write, save_image, TEMP_SUFFIX, _temporary_prefix
 from .morphable import MorphableModel, Coeffs, load_bfm, identity_excluded, pose_from_params, params_from_pose
 from .render import rasterize
-from .regress import fit_landmarks, PhotoFit, check_face_placement, MAX_IMAGE_SIDE
-from .video import (detect_faces, face_models, crop_box, crop_frames, to_crop_coords, resize_images, to_uint8_rgb,
-                               _place, VIDEO_SUFFIXES, MIN_IMAGE_SIZE)
+from .fit import fit_landmarks, PhotoFit, check_face_placement, MAX_IMAGE_SIDE, image_file_size, read_image
+from .video import detect_faces, face_models, crop_box, crop_frames, to_crop_coords, resize_images, _place, MIN_IMAGE_SIZE
+from .videoio import to_uint8_rgb, VIDEO_SUFFIXES
 from .apps import mesh_warp, reenactment_figure, control_coeffs, _mesh_generator
+from .train import load_trained_generator
 
 # %% auto #0
-__all__ = ['FIT_SIZE', 'MP4_AUDIO', 'SMOOTHING', 'IMAGE_OUT', 'is_video', 'image_file_size', 'read_image', 'fit_face',
-           'split_pose', 'join_pose', 'relative_coeffs', 'normalized_landmarks', 'find_best_frame', 'target_coeffs',
-           'face_mask', 'paste_crop', 'default_model', 'reenactor', 'render_faces', 'reenact', 'round_trip_error',
-           'VideoReader', 'VideoWriter', 'check_output_path', 'FaceTracker', 'OneEuroFilter', 'landmark_jitter',
-           'relative_jitter', 'pose_features', 'coeffs_from_features', 'reenact_video', 'save_figure_atomic',
-           'check_inputs', 'reenact_files']
+__all__ = ['FIT_SIZE', 'MP4_AUDIO', 'SMOOTHING', 'IMAGE_OUT', 'is_video', 'fit_face', 'split_pose', 'join_pose',
+           'relative_coeffs', 'normalized_landmarks', 'find_best_frame', 'target_coeffs', 'face_mask', 'paste_crop',
+           'default_model', 'reenactor', 'render_faces', 'reenact', 'round_trip_error', 'VideoReader', 'VideoWriter',
+           'check_output_path', 'FaceTracker', 'OneEuroFilter', 'landmark_jitter', 'relative_jitter', 'pose_features',
+           'coeffs_from_features', 'reenact_video', 'save_figure_atomic', 'check_inputs', 'reenact_files']
 
 # %% ../nbs/11b_pipeline.ipynb #b566de79
 FIT_SIZE = 256   # px: the crop the landmarks are fitted on (the pose is in normalized crop coordinates, so any output size can use it)
@@ -35,41 +41,6 @@ def is_video(path) -> bool:
     "True for a file name with a video suffix (mp4, mov, ...)."
     return isinstance(path, (str, Path)) and Path(path).suffix.lower() in VIDEO_SUFFIXES
 
-def image_file_size(path, max_side: int = MAX_IMAGE_SIDE) -> tuple:  # (W, H)
-    "An image file's size from its header alone; a clear error when it is missing, not an image, or larger than max_side a side."
-    from PIL import Image, UnidentifiedImageError
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"{path}: no such file")
-    if not path.is_file(): raise ValueError(f"{path}: not a file")
-    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None   # read the size of any header; our own limit follows
-    try:
-        with Image.open(path) as im: W, H = im.size
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise ValueError(f"{path}: not an image file that can be read ({type(e).__name__})") from None
-    finally: Image.MAX_IMAGE_PIXELS = limit
-    if max(W, H) > max_side: raise ValueError(f"{path}: the image is {W}x{H} px, larger than {max_side} px a side; resize it first")
-    return W, H
-
-def read_image(img, name: str | None = None) -> np.ndarray:  # (H, W, 3) uint8 RGB
-    "A path, an (H, W[, C]) array (uint8, uint16, float in [0, 1]; gray, RGB, RGBA) or a (3, H, W) tensor in [0, 1] -> (H, W, 3) uint8."
-    if isinstance(img, (str, Path)):
-        path, name = Path(img), name or str(img)
-        if is_video(path): raise ValueError(f"{name}: a video, not a photo")
-        image_file_size(path)
-        import imageio.v3 as iio
-        try: img = iio.imread(path)
-        except Exception as e: raise ValueError(f"{name}: cannot decode the image ({type(e).__name__})") from None
-    name = name or 'image'
-    if isinstance(img, torch.Tensor):
-        if img.ndim == 4 and len(img) == 1: img = img[0]
-        if img.ndim != 3 or img.shape[0] != 3: raise ValueError(f"{name}: expected a (3, H, W) tensor, got {tuple(img.shape)}")
-        if max(img.shape[1:]) > MAX_IMAGE_SIDE: raise ValueError(f"{name}: the image is {img.shape[2]}x{img.shape[1]} px, larger than {MAX_IMAGE_SIDE} px a side")
-        if not torch.isfinite(img).all(): raise ValueError(f"{name}: contains NaN or inf")
-        return tensor_to_image(img)
-    arr = np.asarray(img)
-    if arr.ndim not in (2, 3): raise ValueError(f"{name}: expected an (H, W) or (H, W, C) image, got shape {arr.shape}")
-    if max(arr.shape[:2]) > MAX_IMAGE_SIDE: raise ValueError(f"{name}: the image is {arr.shape[1]}x{arr.shape[0]} px, larger than {MAX_IMAGE_SIDE} px a side")
-    return to_uint8_rgb(arr, name)
 
 # %% ../nbs/11b_pipeline.ipynb #b00b2b71
 def fit_face(model: MorphableModel,   # the morphable model
@@ -125,7 +96,6 @@ def relative_coeffs(source: Coeffs,     # 1 or B faces: the source's own coeffic
 
 def normalized_landmarks(landmarks: np.ndarray) -> np.ndarray:  # (..., 68, 2) -> same
     "Landmarks centred on their mean and scaled to unit convex-hull area (FOMM's normalisation for `find_best_frame`)."
-    from scipy.spatial import ConvexHull
     p = np.asarray(landmarks, np.float64)
     flat = p.reshape(-1, *p.shape[-2:])
     out = [(q - q.mean(0)) / math.sqrt(ConvexHull(q).volume) for q in flat]   # in 2-D, `volume` is the area
@@ -204,7 +174,6 @@ def default_model() -> MorphableModel:
 
 @functools.lru_cache(maxsize=4)
 def _load_generator(path: str | None):
-    from meshreenact.train import load_trained_generator
     if path is not None and not Path(path).exists(): raise FileNotFoundError(f"{path}: no such generator file")
     G, cfg = load_trained_generator(path)
     return _mesh_generator(G).eval(), cfg.size
@@ -288,7 +257,6 @@ MP4_AUDIO = ('aac', 'mp3', 'mp3float', 'ac3', 'eac3', 'opus', 'alac', 'flac')   
 class VideoReader:
     "The frames of a video file, decoded one at a time with PyAV: `for i, frame in reader` gives (index, (H, W, 3) uint8 RGB)."
     def __init__(self, path):
-        import av
         self.path = Path(path)
         if not self.path.exists(): raise FileNotFoundError(f"{self.path}: no such video file")
         if not self.path.is_file(): raise ValueError(f"{self.path}: not a file")
@@ -302,7 +270,6 @@ class VideoReader:
             self.audio = c.streams.audio[0].codec_context.name if c.streams.audio else None
 
     def __iter__(self):
-        import av
         n = 0
         try:
             with av.open(str(self.path)) as c:
@@ -318,7 +285,6 @@ class VideoReader:
 class VideoWriter:
     "An H.264 mp4 written frame by frame to a temporary file beside `path`; the driver's audio copied in; renamed into place by `close`."
     def __init__(self, path, fps, audio_from=None, max_seconds: float | None = None):
-        import av
         self.path = Path(path)
         check_output_path(self.path, ('.mp4',))
         fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=_temporary_prefix(self.path), suffix=TEMP_SUFFIX); os.close(fd)
@@ -336,7 +302,6 @@ class VideoWriter:
             else: inp.close()
 
     def write(self, frame: np.ndarray):  # (H, W, 3) uint8
-        import av
         if self.stream is None:
             H, W = frame.shape[:2]
             self.stream = self.out.add_stream('libx264', rate=self.fps)
@@ -391,8 +356,6 @@ class FaceTracker:
         self.stats = dict(frames=0, tracked=0, detections=0, no_face=0)
 
     def _near(self, frame: np.ndarray):
-        import dlib
-        from PIL import Image
         detector, predictor = face_models()
         l, t, r, b = crop_box(self.landmarks, self.roi_scale, 0.0)
         k = (r - l) / self.roi_side
@@ -497,7 +460,6 @@ def reenact_video(source,                     # the source photo
                   progress: bool = True,      # a tqdm progress bar
                   model: MorphableModel | None = None) -> dict:
     "Reenact `source` with every frame of `driving_video` and write an mp4 (the driver's audio copied in); statistics and tracks back."
-    from tqdm.auto import tqdm
     model = model or default_model()
     G, S = reenactor(method, generator, size)
     name = str(driving_video)

@@ -15,9 +15,10 @@ import torch
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
-from .core import atomic_write, atomic_folder, remove_stale_temporaries, sha256_file, tensor_to_image
+from .core import atomic_write, atomic_folder, remove_stale_temporaries, tensor_to_image
+from .assets import sha256_file
 from .morphable import Coeffs, MorphableModel, load_bfm
-from .regress import fit_landmarks
+from .fit import fit_landmarks
 from .video import (VIDEO_SUFFIXES, iter_clip, detect_faces, crop_box, crop_frames, to_crop_coords,
                                resize_images)
 

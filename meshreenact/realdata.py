@@ -12,10 +12,11 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .core import cache_dir, atomic_write, identity_grid, warp
+from .core import atomic_write, identity_grid, warp
+from .assets import cache_dir, sample_media
 from .morphable import MorphableModel
-from .regress import fit_landmarks
-from .video import crop_clip, resize_images, sample_media
+from .fit import fit_landmarks
+from .video import crop_clip, resize_images
 
 # %% auto #0
 __all__ = ['REAL_TRAIN', 'LUMA', 'PAIR_KEYS', 'ClipFrames', 'clip_frames', 'real_training_clips', 'similarity_augment',

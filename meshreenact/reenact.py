@@ -4,7 +4,9 @@
 
 # %% ../nbs/08_reenact.ipynb #42352c76
 from __future__ import annotations
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -363,8 +365,6 @@ def export_onnx(generator: Generator,       # a Generator (its flow decoder and 
                 batch: int = 1,             # fixed batch size of the exported graph
                 opset: int = 18):           # >= 16 for GridSample, 18 for the anti-aliased Resize
     "Export the 2-D part (flow decoder + reenacting module) to ONNX: inputs 'source', 'motion_feature' (and 'prior', the mesh prior's flow, for a mesh_prior generator); output 'image'."
-    import os
-    from pathlib import Path
     if opset < 18: raise ValueError(f"opset: the occlusion net's anti-aliased resize needs opset 18 or later, got {opset}")
     prior = generator.config.mesh_prior
     m = Reenact2D(generator.motion.decoder, generator.reenact, prior).eval()

@@ -15,7 +15,7 @@ from scipy.spatial import cKDTree
 import torch
 from torch import nn
 
-from .core import cache_dir
+from .assets import cache_dir
 from .core import atomic_write
 from .graph import csr_tensor
 from .graph import (check_triangles, mesh_edges, adjacency_matrix, normalized_laplacian, lambda_max,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from matplotlib.path import Path as MplPath
 
 from .core import identity_grid, warp
 from .core import atomic_write
@@ -33,7 +34,6 @@ def _polyline_distance(p: np.ndarray, poly: np.ndarray, closed: bool) -> np.ndar
 
 def _signed_distance(p: np.ndarray, poly: np.ndarray) -> np.ndarray:
     "Signed distance (negative inside) from points p (n, 2) to a closed polygon (k, 2)."
-    from matplotlib.path import Path as MplPath
     d = _polyline_distance(p, poly, closed=True)
     return np.where(MplPath(poly).contains_points(p), -d, d)
 
@@ -228,15 +228,20 @@ def sequence_coeffs(id_coeff: torch.Tensor,   # (n_id,) the identity
 
 # %% ../nbs/05a_synthetic.ipynb #f779c44b
 class HeadRenderer:
-    "Renders painted BFM heads: `render(coeffs, appearances, lights, backgrounds, size)`."
-    def __init__(self, model: MorphableModel | None = None, cache_size: int = 256):
-        self.model = model if model is not None else load_bfm(verbose=False)
+    "Renders painted heads of a morphable model: `render(coeffs, appearances, lights, backgrounds, size)`."
+    def __init__(self, model: MorphableModel, cache_size: int = 256):
+        self.model = model
         self.features = face_features(self.model)
         self._paint = OrderedDict(); self.cache_size = cache_size
         self.n_face = self.model.n_vertices; self.t_face = len(self.model.triangles)
         m = self.model      # Eq. 1 as one matrix product: [id | exp] (B, K) @ basis (K, 3N), K = n_id + n_exp
         self._basis = torch.cat([m.id_basis, m.exp_basis], 2).reshape(3 * self.n_face, -1).t().contiguous()
         self._mean = m.mean.reshape(1, -1)
+
+    @classmethod
+    def from_bfm(cls, cache_size: int = 256) -> HeadRenderer:
+        "A renderer of the Basel Face Model, fetched and its topology derived on first use (`morphable.load_bfm`)."
+        return cls(load_bfm(verbose=False), cache_size)
 
     def face_mesh(self, coeffs: Coeffs) -> torch.Tensor:
         "Image-space face meshes (B, N, 3), the same as `model.mesh(coeffs)` with Eq. 1 as a single matmul."
@@ -331,14 +336,14 @@ class SyntheticHeads(torch.utils.data.Dataset):
                  cross: bool = True,           # also render the cross-identity driving frame and target
                  meshes: bool = True,          # include the (53215, 3) meshes (640 KB each; training needs only the coefficients)
                  cache: str | Path | None = None,  # folder to keep rendered samples in (None: always on the fly)
-                 renderer: HeadRenderer | None = None):
+                 renderer: HeadRenderer | None = None):  # default: HeadRenderer.from_bfm()
         if split not in ('train', 'test'): raise ValueError(f"split: expected 'train' or 'test', got {split!r}")
         if size not in (64, 128, 256): raise ValueError(f"size: expected 64, 128 or 256, got {size!r}")
         if n_train < 2 or n_test < 2: raise ValueError(f"n_train and n_test must be at least 2 (cross-identity pairs), got {n_train}, {n_test}")
         self.split, self.size, self.length, self.seed, self.cross, self.meshes = split, size, length, seed, cross, meshes
         self.n_train, self.n_test, self.n_sequences, self.n_frames = n_train, n_test, n_sequences, n_frames
         self.identities = range(0, n_train) if split == 'train' else range(n_train, n_train + n_test)
-        self.renderer = renderer if renderer is not None else HeadRenderer()
+        self.renderer = renderer if renderer is not None else HeadRenderer.from_bfm()
         self._identities = {}                                                                # small: coefficients + colours
         self.cache = None
         if cache is not None:

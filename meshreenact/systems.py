@@ -10,6 +10,8 @@ import torch.nn as nn
 
 from .train import TrainConfig, MeshGenerator
 from .morphable import Coeffs, identity_excluded
+from .motion import GCNEncoder, RenderedMeshEncoder
+from .keypoints import KeypointGenerator
 
 # %% auto #0
 __all__ = ['SYSTEMS', 'system_config', 'describe']
@@ -34,8 +36,6 @@ def system_config(name: str, **changes) -> TrainConfig:
 @torch.no_grad()
 def describe(generator: nn.Module, config: TrainConfig) -> dict:
     "{'motion': 'gcn' | 'cnn' | 'keypoints', 'occlusion': bool, 'identity_exclusion': bool | None, 'coefficient': bool} of a built system."
-    from meshreenact.motion import GCNEncoder, RenderedMeshEncoder
-    from meshreenact.keypoints import KeypointGenerator
     if isinstance(generator, KeypointGenerator):            # it reads the images: no mesh, no identity exclusion
         return {'motion': 'keypoints', 'occlusion': True, 'identity_exclusion': None, 'coefficient': config.coefficient}
     if not isinstance(generator, MeshGenerator): raise TypeError(f"describe: not a system of the study ({type(generator).__name__})")

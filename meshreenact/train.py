@@ -17,7 +17,8 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from tqdm.auto import tqdm
 
-from .core import default_device, identity_grid, warp, save_image, cache_dir
+from .core import default_device, identity_grid, warp, save_image
+from .assets import cache_dir
 from .core import atomic_write, remove_stale_temporaries
 from .checkpoint import (CHECKPOINT_FORMAT, CHECKPOINT_FILE, GENERATOR_FORMAT, rng_state, set_rng_state,
                                     save_checkpoint, load_checkpoint)
@@ -34,6 +35,7 @@ from .morphable import load_bfm
 from .realdata import ClipPairs, MixedPairs, real_training_clips
 from .prepare import is_prepared, prepared_datasets
 from .regress import default_regressor_path
+from .keypoints import KeypointGenerator, KeypointConfig
 
 # %% auto #0
 __all__ = ['RUNTIME_FIELDS', 'GENERATORS', 'PRESETS', 'MAX_SKIPPED_STEPS', 'GENERATOR_FILE', 'TrainConfig', 'blob_image',
@@ -208,7 +210,6 @@ def make_generator(config: TrainConfig,
         torch.manual_seed(config.seed)
         if config.generator == 'toy': return ToyGenerator(config.size, seed=config.seed)
         if config.generator.startswith('keypoints'):                    # the sparse-keypoint baseline (08b_keypoints)
-            from meshreenact.keypoints import KeypointGenerator, KeypointConfig
             kcfg = KeypointConfig(**architecture) if architecture else \
                 (KeypointConfig.vox256 if config.generator == 'keypoints-vox256' else KeypointConfig.tiny)(**(config.architecture or {}))
             if kcfg.size != config.size:

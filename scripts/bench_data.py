@@ -31,7 +31,7 @@ def main():
     ap.add_argument('--errors', type=int, default=32, help='samples for the flow-warp error')
     a = ap.parse_args()
     print(f'{os.cpu_count()} CPUs, load average {" ".join(f"{x:.1f}" for x in os.getloadavg())}')
-    renderer = HeadRenderer()                                           # load the BFM once, outside the timings
+    renderer = HeadRenderer.from_bfm()                                  # load the BFM once, outside the timings
     print(f'mesh: {renderer.n_face} vertices, {renderer.t_face} triangles (+ head/neck/torso proxies)')
     print('wall-clock rates depend on what else runs on the machine; "frames/CPU-s" is frames per second of CPU time used')
     print(f'{"size":>5} {"setup":<28} {"samples/s":>10} {"frames/s":>9} {"frames/CPU-s":>13}')

@@ -14,7 +14,7 @@ blocks, 7x7 conv to RGB. Random weights (the cost does not depend on them). 59.8
 Per frame with the source cached, for a video: FOMM keeps the source keypoints, the source's 64 px image and its
 encoder features, and runs the keypoint detector on the driving frame, the dense-motion network, the warp and the
 decoder. Ours keeps the source coefficients and encoder features and runs mesh construction, the motion net, the
-occlusion net, the warp and the decoder; the driving frame's coefficients come from mesh regression (06_regress),
+occlusion net, the warp and the decoder; the driving frame's coefficients come from mesh regression (06a_fit, 06b_regressor),
 timed in its own row (the paper's Table 5 also lists it apart). Every system is timed in the same process, rounds
 interleaved (A B C A B C ...), median over rounds; GFLOP by torch.utils.flop_counter (convolutions and matrix
 products; grid_sample, interpolation, norms and sparse products are not counted).

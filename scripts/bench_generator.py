@@ -5,7 +5,7 @@
     python scripts/bench_generator.py --variants           # also the Baseline and GCNs->CNNs ablations
 
 The paper reports (256 px, one RTX 2080 Ti, PyTorch 1.0.1, mean of 100 runs): mesh regression 64 ms, motion net
-37 ms, occlusion net 10 ms, encoder 7 ms, decoder 12 ms. Mesh regression (the 3DMM regressor, `06_regress`) is not
+37 ms, occlusion net 10 ms, encoder 7 ms, decoder 12 ms. Mesh regression (the 3DMM regressor, `06b_regressor`) is not
 part of the generator; "mesh construction" here is Eq. 1 + pose for both meshes at the motion net's level.
 The decoder row includes resizing/masking the flow and warping the features. Timings on a shared machine are noisy:
 the script reports the median of `--repeats` runs after `--warmup` runs.

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import torch
 
-from meshreenact.video import sample_media, face_models
+from meshreenact.video import face_models
+from meshreenact.assets import sample_media
 from meshreenact.pipeline import reenact_video, default_model, reenactor
 
 STAGES = ('decode', 'track', 'fit', 'smooth', 'reenact', 'paste', 'encode')
@@ -21,7 +22,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--frames', type=int, default=240, help='driving frames per run')
     ap.add_argument('--threads', type=int, default=1, help='torch threads (default 1: the machine is shared)')
-    ap.add_argument('--clip', default='WolfgangLanger_Pexels.mp4', help='a sample clip (meshreenact.video.sample_media)')
+    ap.add_argument('--clip', default='WolfgangLanger_Pexels.mp4', help='a sample clip (meshreenact.assets.sample_media)')
     ap.add_argument('--source', default='0-f1-su-ph.jpg', help='a sample photo')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)

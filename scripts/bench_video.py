@@ -9,7 +9,9 @@ import argparse, tempfile, time
 import numpy as np
 import torch
 
-from meshreenact.video import sample_media, read_video, detect_faces, face_models, crop_box, crop_frames, crop_clip
+from meshreenact.video import detect_faces, face_models, crop_box, crop_frames, crop_clip
+from meshreenact.assets import sample_media
+from meshreenact.videoio import read_video
 
 
 def main():

@@ -1,681 +1,505 @@
 #!/usr/bin/env python
-"""Build the documentation site from the notebooks, offline (no Quarto, no network).
+"""Build the documentation site into docs/ from the notebooks, offline: nbdev's processors + nbconvert's HTML exporter.
 
-    .venv/bin/python scripts/build_docs.py                 # every notebook in nbs/, executed -> _docs/
-    .venv/bin/python scripts/build_docs.py --no-exec       # outputs stored in the notebooks (fast; the committed
-                                                           # notebooks carry none, so no figures: for quick checks)
-    .venv/bin/python scripts/build_docs.py nbs/01_morphable.ipynb --out /tmp/site   # some notebooks only
-    make docs                                              # the same as the first line
+    make docs                                                  # every notebook executed once, then rendered (docs/)
+    .venv/bin/python scripts/build_docs.py --no-exec           # re-render from the executed copies in _proc/ (seconds)
+    .venv/bin/python scripts/build_docs.py nbs/00_core.ipynb --out /tmp/site    # some notebooks only
 
-For each notebook, in file-name order:
-1. execute it in a fresh Jupyter kernel from its own folder (nbclient), unless `--no-exec`; cells flagged with one of
-   settings.ini's `tst_flags` (`#| slow`) or `#| eval: false` are not run and keep their stored outputs (`--slow` runs
-   the slow ones too);
-2. run nbdev's own doc processors (the ones `nbdev_docs` uses before Quarto): `#| export` cells become `show_doc` API
-   docs (signature, docments comments, docstring, source link), `#| hide` / `#| export` sources vanish, the
-   `# Title` + `> summary` cell becomes the page header, backticked names link to their docs;
-3. make the outputs work with no network: plotly figures load plotly.js from the site's own `_static/plotly.min.js`
-   (copied from the installed plotly package; every CDN `<script>` the renderers emit is dropped), math is typeset by
-   a local MathJax 2 (`jupyter-server-mathjax` package), ipywidgets, which static HTML cannot run, are drawn as a
-   disabled snapshot of their state plus the output they produced, with a note;
-4. convert to HTML with nbconvert's `lab` template plus a navigation sidebar.
+Per notebook:
+1. nbdev's own processors, `nbdev.processors.FilterDefaults().procs()`, in two passes around the execution:
+   `add_show_docs` first (a `show_doc(name)` cell after each exported definition); then the kernel runs the notebook
+   (nbclient, a fresh kernel in nbs/, cells flagged with settings.ini's `tst_flags` (`#| slow`) or `#| eval: false`
+   are left out), so the API docs are rendered by the same kernel as the rest; then every other processor
+   (`#| hide` / `#| export` sources removed, the `# Title` / `> summary` cell into frontmatter, backticked names
+   linked, ...) except `exec_show_docs`, whose job, running the doc cells, the kernel did. The executed notebook is kept
+   in `_proc/` (git-ignored), so `--no-exec` re-renders without running anything.
+2. An offline post-pass on the outputs: plotly figures are drawn by one local `_static/plotly.min.js`, their large
+   meshes decimated (vertex clustering, stated under the figure) to keep pages small; widgets, which static HTML
+   cannot run, become a snapshot of their state (their images and the values of their controls); CDN scripts dropped.
+3. nbconvert's `HTMLExporter` with its `lab` template (scripts/docs_template/page.html.j2 adds a sidebar, links the
+   lab CSS once from `_static/` and typesets math with a local MathJax 2 from `jupyter-server-mathjax`); images are
+   written as PNG files beside the page (`<page>_files/`), so the repository shows every figure without running.
 
-The home page is the notebook named `index.ipynb` (or `NN_index.ipynb`); without one a generated page lists every
-notebook. Open `_docs/index.html` in a browser (file:// works), or `python -m http.server -d _docs`.
+Size (tests/test_docs.py holds the budget: 25 MB in all, 1 MB a file but plotly.js): about 17 MB, of which 7.6 MB are
+`_static/` (plotly.js 4.6, the MathJax 2 subset 2.7, JupyterLab's CSS 0.25), 5 MB images and 4.4 MB pages.
 """
 from __future__ import annotations
 
-import argparse
-import asyncio
-import base64
-import copy
-import html
-import json
-import os
-import re
-import shutil
-import sys
-import time
-from contextlib import contextmanager
+import argparse, base64, html, json, os, re, shutil, sys, time
 from pathlib import Path
 
+import nbformat
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
-MARKER = '.meshreenact-docs'           # marks a folder this script owns (it may wipe it on a full build)
-MANIFEST = '_pages.json'               # the pages of the site, so a partial build keeps the full sidebar
+TEMPLATE_DIR = Path(__file__).resolve().parent / 'docs_template'
+MARKER = '.built-by-build_docs'            # marks a folder this script owns, so a full build may clear it
+JPEG_OVER = 150_000                        # bytes: a larger PNG figure is written as a JPEG when that halves it
+MAX_FIGURE_VERTICES = 8000                 # plotly meshes are decimated to this many vertices a figure (~320 KB)
+PAGE_WIDTH = 1000                          # px: a wider plotly figure is drawn at the column's width
+MIN_MESH_VERTICES = 1500                   # ... but no mesh below this many
 CDN_HOSTS = ('cdn.plot.ly', 'cdn.jsdelivr.net', 'unpkg.com', 'cdnjs.cloudflare.com', 'cdn.mathjax.org',
              'code.jquery.com', 'fonts.googleapis.com', 'requirejs.org')
+WIDGET_MIME, PLOTLY_MIME = 'application/vnd.jupyter.widget-view+json', 'application/vnd.plotly.v1+json'
 
 
-def log(*a):
-    print(*a, flush=True)
+def log(*a): print(*a, flush=True)
 
 
-# ---------------------------------------------------------------------------------------------------------------------
-# configuration and notebook discovery
-
-def nbdev_config():
+def config():
     from nbdev.config import get_config
     return get_config(path=REPO)
 
 
-def slug_of(nb_path: Path) -> str:
-    "Page name as nbdev names it (`00_core.ipynb` -> `core.html`), so nbdev's doc links resolve."
-    from nbdev.doclinks import _nbpath2html
-    return _nbpath2html(Path(nb_path.name)).name
-
-
-def find_notebooks(args_nbs, nbs_dir: Path) -> list[Path]:
-    if not args_nbs: args_nbs = [nbs_dir]
-    out = []
-    for a in args_nbs:
-        p = Path(a).resolve()
-        if p.is_dir(): out += sorted(q for q in p.glob('*.ipynb') if not q.name.startswith(('_', '.')))
-        elif p.suffix == '.ipynb' and p.exists(): out.append(p)
-        else: raise SystemExit(f'build_docs: no notebook at {a!r}')
-    return out
-
-
 # ---------------------------------------------------------------------------------------------------------------------
-# cell directives (`#| key: value` lines at the top of a code cell)
+# 1. nbdev's processors around an nbclient run
 
-_re_directive = re.compile(r'^\s*#\s*\|\s*([\w-]+:?)\s*(.*?)\s*$')
-
-
-def split_directives(source: str) -> tuple[dict, str]:
-    "Leading `#|` lines of a code cell -> ({'echo': 'false', 'slow': ''}, rest of the source)."
-    lines, d = source.splitlines(), {}
-    i = 0
-    while i < len(lines):
-        m = _re_directive.match(lines[i])
-        if m: d[m.group(1).rstrip(':').lower()] = m.group(2).strip().strip('"\''); i += 1
-        elif not lines[i].strip() and d: i += 1
-        else: break
-    return d, '\n'.join(lines[i:])
+def nbdev_procs(stage: str) -> list:
+    "nbdev's doc processors (settings.ini's skip_procs/procs honoured): 'before' the kernel run or 'after' it."
+    from nbdev.processors import FilterDefaults, add_show_docs, exec_show_docs, populate_language
+    procs = list(FilterDefaults().procs())
+    if stage == 'before': return [p for p in procs if p in (populate_language, add_show_docs)]
+    return [p for p in procs if p not in (add_show_docs, exec_show_docs)]
 
 
-def is_false(v) -> bool: return str(v).strip().lower() in ('false', 'no', '0')
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# 1. execution
-
-def execute(nb, nb_path: Path, skip_flags: set, timeout: int):
-    "Run `nb` in place in a fresh kernel started in the notebook's folder; returns (seconds, cells with errors)."
-    from nbclient import NotebookClient
-
-    class Client(NotebookClient):
-        async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
-            if cell.cell_type != 'code': return cell
-            d, _ = split_directives(cell.source)
-            if is_false(d.get('eval', 'true')) or skip_flags & set(d): return cell   # keep its stored outputs
-            t0 = time.time()
-            res = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
-            dt = time.time() - t0
-            if dt > 10: log(f'      cell {cell_index} took {dt:.0f} s')
-            return res
-
-    t0 = time.time()
-    client = Client(nb, timeout=timeout, kernel_name='python3', allow_errors=True, store_widget_state=True,
-                    extra_arguments=['--IPKernelApp.log_level=ERROR'],
-                    resources={'metadata': {'path': str(nb_path.parent)}})
-    env_in_test = os.environ.pop('IN_TEST', None)    # a leftover IN_TEST would change what notebooks do
-    try: client.execute()
-    finally:
-        if env_in_test is not None: os.environ['IN_TEST'] = env_in_test
-    errors = [i for i, c in enumerate(nb.cells) if c.cell_type == 'code'
-              and any(o.get('output_type') == 'error' for o in c.get('outputs', []))]
-    return time.time() - t0, errors
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# 2. nbdev's doc processors
-
-@contextmanager
-def _cwd_env(path: Path):
-    old, old_in_test = os.getcwd(), os.environ.get('IN_TEST')
-    os.chdir(path); os.environ['IN_TEST'] = '1'      # as nbdev's own doc build: notebooks' nbdev_export() no-ops
-    try: yield
-    finally:
-        os.chdir(old)
-        if old_in_test is None: os.environ.pop('IN_TEST', None)
-        else: os.environ['IN_TEST'] = old_in_test
-
-
-_SD_DIRS = {'export', 'exports', 'exporti', 'exec_doc'}
-
-
-def _needed_for_docs(cell) -> bool:
-    "Cells nbdev must run to render show_doc: exported cells, show_doc cells and cells made of imports only."
-    import ast
-    if cell.cell_type != 'code' or not cell.source or 'nbdev_export' + '()' in cell.source: return False
-    d = cell.directives_ or {}
-    if str(d.get('eval:', [''])[0]).lower() == 'false': return False
-    if d.keys() & _SD_DIRS: return True
-    try: tree = ast.parse(cell.source)
-    except SyntaxError: return False
-    if not tree.body: return False
-    if all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in tree.body): return True
-    return all(isinstance(n, ast.Expr) and getattr(getattr(n.value, 'func', None), 'id', '') == 'show_doc'
-               for n in tree.body)
-
-
-def _doc_procs():
-    """nbdev's doc processors, with its `exec_show_docs` made safer: nbdev also re-runs (in this process) any cell that
-    mixes imports with other code, which fails when that code uses variables of cells it does not run. Here only
-    exported, import-only and show_doc cells run, and a failing one is reported instead of stopping the build."""
-    from nbdev.processors import FilterDefaults, exec_show_docs
-
-    class safe_exec_show_docs(exec_show_docs):
-        def __call__(self, cell):
-            if not getattr(self.nb, 'has_docs_', None) or not hasattr(self, 'k'): return
-            fm = getattr(self.nb, 'frontmatter_', {}) or {}
-            if str(fm.get('skip_showdoc', '')).lower() in ('true', '1', 'yes'): return
-            if not _needed_for_docs(cell): return
-            self.k.cell(cell)
-            if self.k.exc:
-                log(f'      warning: API-doc cell {cell.idx_} failed in nbdev processing: '
-                    f'{type(self.k.exc).__name__}: {self.k.exc}')
-                self.k.exc = None
-    safe_exec_show_docs.__name__ = 'exec_show_docs'
-    return [safe_exec_show_docs if p is exec_show_docs else p for p in FilterDefaults().procs()]
-
-
-def nbdev_process(nb, nb_path: Path):
-    "Apply nbdev's doc processors (show_doc for exports, hide, frontmatter, links); returns (nbformat nb, frontmatter)."
-    import nbformat, warnings
+def run_procs(nb: nbformat.NotebookNode, nb_path: Path, stage: str):
+    "Apply nbdev's processors of `stage`; returns (notebook, frontmatter). 'before' keeps the `#|` lines for nbclient."
     from execnb.nbio import dict2nb, nb2dict
     from nbdev.process import NBProcessor
-    kept = {}                                      # the outputs of the real run (or stored ones), by cell
-    for i, c in enumerate(nb.cells):
-        c.metadata['docs_i'] = i
-        if c.cell_type == 'code': kept[i] = c.outputs
     enb = dict2nb(json.loads(nbformat.writes(nb)))
     enb.path_ = str(nb_path)
-    # nbdev reads settings.ini from the working folder: use the notebook's own folder when it is inside the project
-    where = nb_path.parent if REPO in nb_path.parents else REPO
-    with _cwd_env(where), warnings.catch_warnings():
-        warnings.filterwarnings('ignore', message='Found cells containing imports')
-        NBProcessor(nb=enb, procs=_doc_procs()).process()
-    for c in nb.cells: c.metadata.pop('docs_i', None)
+    cwd = os.getcwd(); os.chdir(REPO)                        # nbdev reads settings.ini from the working folder
+    try: NBProcessor(nb=enb, procs=nbdev_procs(stage), rm_directives=stage != 'before').process()
+    finally: os.chdir(cwd)
     fm = dict(getattr(enb, 'frontmatter_', {}) or {})
     d = nb2dict(enb)
-    for c in d['cells']:                      # nb2dict keeps only notebook fields, but be safe about nbdev's extras
-        for k in [k for k in c if k.endswith('_')]: del c[k]
+    for c in d['cells']:
+        for k in [k for k in c if k.endswith('_')]: del c[k]           # nbdev's working attributes
         if c['cell_type'] == 'code': c.setdefault('outputs', []); c.setdefault('execution_count', None)
-    out = nbformat.reads(json.dumps(d), as_version=4)   # rejoins execnb's line lists
-    for c in out.cells:             # nbdev re-ran some cells in this process: keep the outputs of the real kernel run
-        i = c.metadata.pop('docs_i', None)
-        if i in kept and c.cell_type == 'code' and not split_directives(c.source)[1].lstrip().startswith('show_doc('):
-            c.outputs = kept[i]
-    return out, fm
+        else: c.pop('outputs', None); c.pop('execution_count', None)
+    return nbformat.reads(json.dumps(d), as_version=4), fm
+
+
+_re_directive = re.compile(r'^\s*#\s*\|\s*([\w-]+):?\s*(.*?)\s*$')
+
+
+def directives(source: str) -> dict:
+    "The leading `#| key: value` lines of a cell: {'slow': '', 'eval': 'false', ...}."
+    d = {}
+    for line in source.splitlines():
+        m = _re_directive.match(line)
+        if not m: break
+        d[m.group(1).lower()] = m.group(2).strip().strip('"\'')
+    return d
+
+
+def execute(nb, skip_flags: set, timeout: int):
+    "Run `nb` in place in a fresh kernel started in nbs/ (as Jupyter would); returns the indices of cells that raised."
+    from nbclient import NotebookClient
+
+    class Client(NotebookClient):                    # nbclient's per-cell hook: flagged cells keep no outputs
+        async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+            d = directives(cell.source) if cell.cell_type == 'code' else {}
+            if d.get('eval', '').lower() == 'false' or skip_flags & set(d): return cell
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+
+    env_in_test = os.environ.pop('IN_TEST', None)    # the notebooks run as a reader runs them, not as under nbdev_test
+    try:
+        Client(nb, timeout=timeout, kernel_name='python3', allow_errors=True, store_widget_state=True,
+               extra_arguments=['--IPKernelApp.log_level=ERROR'],
+               resources={'metadata': {'path': str(REPO / 'nbs')}}).execute()
+    finally:
+        if env_in_test is not None: os.environ['IN_TEST'] = env_in_test
+    return [i for i, c in enumerate(nb.cells) if c.cell_type == 'code'
+            and any(o.get('output_type') == 'error' for o in c.get('outputs', []))]
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# 3. offline outputs: plotly, widgets, show_doc markdown
+# 2. the offline post-pass: plotly (one local plotly.js, decimated meshes), widget snapshots, Quarto-only markup
 
-_re_script = re.compile(r'<script\b([^>]*)>(.*?)</script>', re.S | re.I)
-_re_src = re.compile(r'''\bsrc\s*=\s*["']([^"']+)["']''', re.I)
-_re_module_import = re.compile(r'''^\s*import\s+["']([^"']+)["'];?\s*$''')
-
-
-def offline_html(h: str) -> tuple[str, bool]:
-    "Drop CDN scripts from an output's HTML; returns (html, needs plotly.js)."
-    uses_plotly = 'plotly-graph-div' in h or 'Plotly.newPlot' in h or "require(['plotly']" in h
-
-    def repl(m):
-        nonlocal uses_plotly
-        attrs, body = m.group(1), m.group(2)
-        s = _re_src.search(attrs)
-        url = s.group(1) if s else ''
-        mi = _re_module_import.match(body) if 'module' in attrs else None
-        if mi: url = mi.group(1)
-        if url and ('plotly' in url.lower()):
-            uses_plotly = True; return ''                       # the page loads _static/plotly.min.js instead
-        if url and 'mathjax' in url.lower(): return ''           # the page loads a local MathJax
-        if len(body) > 500_000 and 'plotly.js v' in body[:3000]:  # the 'notebook' renderer's inline copy of plotly.js
-            uses_plotly = True; return ''
-        if 'requirejs.config' in body and 'plotly' in body:        # older 'notebook_connected': require config to a CDN
-            uses_plotly = True
-            return '<script>' + re.sub(r"\[\s*'https?://[^']*'\s*\]", "[]", body) + '</script>'
-        return m.group(0)
-    return _re_script.sub(repl, h), uses_plotly
+def _array(v):
+    "A plotly array: a list, or plotly.py's typed-array form {'dtype', 'bdata'[, 'shape']}."
+    if isinstance(v, dict) and 'bdata' in v:
+        a = np.frombuffer(base64.b64decode(v['bdata']), dtype=v['dtype'])
+        return a.reshape([int(s) for s in str(v['shape']).split(',')]) if 'shape' in v else a
+    return None if v is None else np.asarray(v)
 
 
-def plotly_json_to_html(spec) -> str:
+def _typed(a: np.ndarray) -> dict:
+    return {'dtype': a.dtype.str.lstrip('<|'), 'bdata': base64.b64encode(np.ascontiguousarray(a).tobytes()).decode()}
+
+
+def _clusters(P: np.ndarray, g: int) -> np.ndarray:
+    "The cell of a g x g x g grid over the bounding cube of the points P (n, 3) that each point falls in, as one int."
+    k = np.minimum(((P - P.min(0)) / max(float(np.ptp(P, 0).max()), 1e-12) * g).astype(np.int64), g - 1)
+    return (k[:, 0] * g + k[:, 1]) * g + k[:, 2]
+
+
+def decimate_mesh3d(trace: dict, max_vertices: int = MAX_FIGURE_VERTICES) -> tuple[int, int] | None:
+    """Vertex-clustering decimation of a plotly Mesh3d trace, in place: the vertices in one cell of a cubic grid (the
+    finest grid with at most `max_vertices` occupied cells) merge into their mean, faces are re-indexed and the
+    collapsed or repeated ones dropped; per-vertex values are averaged (numbers) or taken from one vertex (colour
+    names), per-face ones follow their faces. Returns (vertices before, after), or None if the trace was left alone."""
+    if any(trace.get(k) is None for k in 'xyzijk'): return None
+    P = np.stack([_array(trace[k]) for k in 'xyz'], 1).astype(np.float64)
+    if len(P) <= max_vertices: return None
+    g_lo, g_hi = 1, 4096                              # grid cells per axis: bisect to the finest that fits
+    while g_lo < g_hi:
+        g = (g_lo + g_hi + 1) // 2
+        g_lo, g_hi = (g, g_hi) if len(np.unique(_clusters(P, g))) <= max_vertices else (g_lo, g - 1)
+    _, first, cluster = np.unique(_clusters(P, g_lo), return_index=True, return_inverse=True)
+    cluster = cluster.ravel(); m = len(first); count = np.bincount(cluster, minlength=m)
+
+    def mean(a):                                       # (n, ...) per-vertex values -> (m, ...) cluster means
+        a = a.reshape(len(a), -1).astype(np.float64)
+        return np.stack([np.bincount(cluster, a[:, d], m) for d in range(a.shape[1])], 1) / count[:, None]
+
+    F = cluster[np.stack([_array(trace[k]) for k in 'ijk'], 1).astype(np.int64)]
+    keep = (F[:, 0] != F[:, 1]) & (F[:, 1] != F[:, 2]) & (F[:, 0] != F[:, 2])              # collapsed triangles
+    kept = np.flatnonzero(keep)
+    kept = kept[np.sort(np.unique(np.sort(F[kept], 1), axis=0, return_index=True)[1])]     # repeats (first kept)
+    Q = mean(P)
+    for d, k in enumerate('xyz'): trace[k] = _typed(Q[:, d].astype(np.float32))
+    for d, k in enumerate('ijk'): trace[k] = _typed(F[kept, d].astype(np.uint16 if m < 65536 else np.uint32))
+    for k in ('intensity', 'vertexcolor', 'facecolor', 'text', 'hovertext'):
+        v = trace.get(k)
+        a = None if v is None or isinstance(v, str) else _array(v)
+        if a is None or a.ndim == 0: continue
+        if len(a) == len(P):
+            if a.dtype.kind not in 'iuf': trace[k] = a[first].tolist()                # colour names: one vertex's
+            elif a.ndim == 1: trace[k] = _typed(mean(a)[:, 0].astype(np.float32))
+            else: trace[k] = np.round(mean(a), 4).reshape((m,) + a.shape[1:]).tolist()
+        elif k == 'facecolor' and len(a) == len(F): trace[k] = a[kept].tolist()
+    return len(P), m
+
+def _plotly_calls(h: str) -> list[dict]:
+    "The figures of a `Plotly.newPlot(id, data, layout, config)` call in HTML (plotly's 'notebook*' renderers)."
+    dec, figs, pos = json.JSONDecoder(), [], 0
+    while (i := h.find('Plotly.newPlot(', pos)) >= 0:
+        pos = i + 15
+        try:
+            args, j = [], h.index(',', pos) + 1                  # skip the div id
+            for _ in range(2):
+                while h[j] in ' \n\t,': j += 1
+                v, j = dec.raw_decode(h, j); args.append(v)
+            figs.append({'data': args[0], 'layout': args[1]})
+        except (ValueError, IndexError): pass
+    return figs
+
+
+def plotly_html(fig: dict) -> str:
+    "One figure as a <div> drawn by the page's local plotly.js (no copy of plotly.js, no CDN), big meshes decimated."
     import plotly.io as pio
-    if isinstance(spec, str): spec = json.loads(spec)
-    return pio.to_html(spec, include_plotlyjs=False, include_mathjax=False, full_html=False, validate=False)
+    meshes = [t for t in fig.get('data', []) if t.get('type') == 'mesh3d']
+    per_mesh = max(MIN_MESH_VERTICES, MAX_FIGURE_VERTICES // max(len(meshes), 1))
+    cut = [r for t in meshes if (r := decimate_mesh3d(t, per_mesh))]
+    if (fig.get('layout') or {}).get('width', 0) > PAGE_WIDTH: fig['layout'].pop('width')   # fit the page's column
+    h = pio.to_html(fig, include_plotlyjs=False, include_mathjax=False, full_html=False, validate=False,
+                    config={'responsive': True})
+    if cut:
+        sizes = sorted(set(cut), key=cut.index)
+        h += ('<p class="docs-note">Decimated for this page (vertex clustering): ' +
+              ', '.join(f'{a:,} → {b:,} vertices' + (f' ({cut.count((a, b))} meshes)' if cut.count((a, b)) > 1 else '')
+                        for a, b in sizes) + '. The notebook draws every vertex.</p>')
+    return h
 
 
-_SLIDERS = {'IntSliderModel', 'FloatSliderModel', 'FloatLogSliderModel'}
-_RANGES = {'IntRangeSliderModel', 'FloatRangeSliderModel'}
-_CHOICES = {'DropdownModel', 'SelectModel', 'RadioButtonsModel', 'ToggleButtonsModel', 'SelectionSliderModel'}
-_TEXTS = {'TextModel', 'TextareaModel', 'IntTextModel', 'FloatTextModel', 'BoundedIntTextModel', 'BoundedFloatTextModel',
-          'PasswordModel', 'ComboboxModel'}
-_BOXES = {'VBoxModel', 'HBoxModel', 'BoxModel', 'GridBoxModel', 'AccordionModel', 'TabModel', 'StackModel'}
+def smaller_image(data: dict) -> dict:
+    "A PNG output over JPEG_OVER bytes (photos, render grids) as a JPEG when that is less than half its size."
+    png = data.get('image/png')
+    if not isinstance(png, str) or len(png) * 3 // 4 < JPEG_OVER: return data
+    import io
+    from PIL import Image
+    im = Image.open(io.BytesIO(base64.b64decode(png)))
+    rgb = Image.new('RGB', im.size, 'white')                        # transparency onto white, as the page shows it
+    rgb.paste(im.convert('RGBA'), mask=im.convert('RGBA').getchannel('A'))
+    buf = io.BytesIO(); rgb.save(buf, 'JPEG', quality=88)
+    if buf.tell() * 2 > len(png) * 3 // 4: return data
+    return {**{k: v for k, v in data.items() if k != 'image/png'}, 'image/jpeg': base64.b64encode(buf.getvalue()).decode()}
 
 
-def _fmt(v, fmt=None):
-    if isinstance(v, float):
-        try: return format(v, (fmt or '.2f').lstrip('~')) if fmt else f'{v:.4g}'
-        except (ValueError, TypeError): return f'{v:.4g}'
-    return html.escape(str(v))
+_re_script = re.compile(r'<script\b[^>]*>.*?</script>', re.S | re.I)
 
 
-def widget_html(mid: str, state: dict, outputs: list, plotly_flag: list, depth=0) -> str:
-    "Static HTML for a widget model (disabled controls); Output widgets' outputs go to `outputs`."
-    m = state.get(mid.replace('IPY_MODEL_', ''))
-    if m is None or depth > 20: return ''
-    name, s = m.get('model_name', ''), m.get('state', {})
-    desc = s.get('description', '')
-    lab = f'<label>{html.escape(desc)}</label>' if desc else ''
-    kids = lambda: ''.join(widget_html(c, state, outputs, plotly_flag, depth + 1) for c in s.get('children', []))
-    if name in _BOXES:
-        direction = 'row' if name == 'HBoxModel' else 'column'
-        return f'<div class="docs-w-box" style="flex-direction:{direction}">{kids()}</div>'
-    if name == 'OutputModel':
-        outputs.extend(s.get('outputs', [])); return ''
-    if name in _SLIDERS:
-        lo, hi, st, v = s.get('min', 0), s.get('max', 100), s.get('step', 1), s.get('value', 0)
-        pos = v
-        if name == 'FloatLogSliderModel':
-            import math
-            base = s.get('base', 10); pos = math.log(v, base) if v and v > 0 else lo
-        return (f'<div class="docs-w-row">{lab}<input type="range" disabled min="{lo}" max="{hi}" step="{st}" '
-                f'value="{pos}"><output>{_fmt(v, s.get("readout_format"))}</output></div>')
-    if name in _RANGES:
-        v = s.get('value', [0, 0])
-        return (f'<div class="docs-w-row">{lab}<input type="range" disabled min="{s.get("min", 0)}" '
-                f'max="{s.get("max", 100)}" value="{v[0]}"><output>{_fmt(v[0])} – {_fmt(v[1])}</output></div>')
-    if name in _CHOICES:
-        labels, idx = s.get('_options_labels', []), s.get('index')
-        opts = ''.join(f'<option{" selected" if i == idx else ""}>{html.escape(str(l))}</option>'
-                       for i, l in enumerate(labels))
-        return f'<div class="docs-w-row">{lab}<select disabled>{opts}</select></div>'
-    if name in ('CheckboxModel', 'ToggleButtonModel'):
-        chk = ' checked' if s.get('value') else ''
-        return f'<div class="docs-w-row">{lab}<input type="checkbox" disabled{chk}></div>'
-    if name in _TEXTS:
-        return (f'<div class="docs-w-row">{lab}<input type="text" disabled '
-                f'value="{html.escape(str(s.get("value", "")), quote=True)}"></div>')
-    if name == 'ButtonModel':
-        return f'<div class="docs-w-row"><button disabled>{html.escape(desc or "button")}</button></div>'
-    if name == 'LabelModel':
-        return f'<div class="docs-w-row">{lab}<span>{html.escape(str(s.get("value", "")))}</span></div>'
-    if name in ('HTMLModel', 'HTMLMathModel'):
-        return f'<div class="docs-w-row">{lab}<div>{s.get("value", "")}</div></div>'
-    if name == 'PlayModel':
-        return f'<div class="docs-w-row">{lab}<button disabled>▶</button><output>{_fmt(s.get("value"))}</output></div>'
-    if '_widget_data' in s and '_widget_layout' in s:       # plotly FigureWidget
-        plotly_flag.append(True)
-        try: return plotly_json_to_html({'data': s['_widget_data'], 'layout': s['_widget_layout']})
-        except Exception as e: return f'<div class="docs-w-row">[plotly FigureWidget: {html.escape(str(e))}]</div>'
-    v = f' = {_fmt(s["value"])}' if 'value' in s and not isinstance(s['value'], (dict, list)) else ''
-    return f'<div class="docs-w-row">{lab}<code>{html.escape(name.replace("Model", ""))}{v}</code></div>'
+def _offline(h: str) -> str:
+    "Drop the scripts that load from a CDN or configure a CDN plotly/require.js."
+    return _re_script.sub(lambda m: '' if any(c in m.group(0) for c in CDN_HOSTS + ('PlotlyConfig', 'require.config',
+                                                                               'requirejs.config')) else m.group(0), h)
 
 
-WIDGET_NOTE = ('Interactive widget: a static snapshot of its starting state. Static HTML cannot run Python; '
-               'open this notebook in Jupyter to move the controls.')
-WIDGET_MIME = 'application/vnd.jupyter.widget-view+json'
-PLOTLY_MIME = 'application/vnd.plotly.v1+json'
+def widget_snapshot(model_id: str, state: dict) -> list[dict]:
+    """Outputs standing in for a widget: a note with its controls' values, its images (as image outputs, so they are
+    written as files like any figure) and the outputs of its Output widgets, in the widget tree's order."""
+    controls, outs, seen = [], [], set()
+
+    def walk(mid):
+        if mid in seen or mid not in state: return
+        seen.add(mid)
+        w = state[mid]; s = w.get('state', {}); name = s.get('_model_name', '')
+        if name == 'ImageModel':
+            buf = next((b for b in w.get('buffers', []) if b.get('path') == ['value']), None)
+            if buf: outs.append({'output_type': 'display_data', 'metadata': {},
+                                 'data': {f"image/{s.get('format', 'png').replace('jpg', 'jpeg')}": buf['data']}})
+        elif name == 'OutputModel': outs.extend(s.get('outputs', []))
+        elif 'value' in s and not isinstance(s['value'], (dict, list)) and s.get('description', '') != '':
+            v = s['value']
+            controls.append(f"{html.escape(str(s.get('description')).rstrip(':'))} = "
+                            f"{html.escape(f'{v:.4g}' if isinstance(v, float) else str(v))}")
+        for c in s.get('children', []): walk(str(c).replace('IPY_MODEL_', ''))
+    walk(model_id)
+    note = ('<div class="docs-widget">Interactive widget, shown as a snapshot of its first state' +
+            (f" ({'; '.join(controls)})" if controls else '') + '. Open the notebook in Jupyter to move it.</div>')
+    return [{'output_type': 'display_data', 'metadata': {}, 'data': {'text/html': note}}] + outs
 
 
-def fix_outputs(outputs: list, wstate: dict, nbformat) -> tuple[list, bool]:
-    "Widgets -> snapshot + their outputs; plotly -> local plotly.js. Returns (outputs, page needs plotly.js)."
-    res, needs = [], False
+def offline_outputs(outputs: list, wstate: dict) -> list:
+    "Each output made static and offline: widgets -> snapshots, plotly -> local plotly.js, CDN scripts dropped."
+    res = []
     for o in outputs:
         data = o.get('data', {})
         if WIDGET_MIME in data:
-            inner, flag = [], []
-            body = widget_html(data[WIDGET_MIME].get('model_id', ''), wstate, inner, flag)
-            needs |= bool(flag)
-            snap = (f'<div class="docs-widget"><div class="docs-widget-note">{WIDGET_NOTE}</div>{body}</div>'
-                    if body else '')
-            if not body and not inner:
-                snap = f'<div class="docs-widget"><div class="docs-widget-note">{WIDGET_NOTE}</div><pre>' \
-                       f'{html.escape(str(data.get("text/plain", "")))}</pre></div>'
-            if snap: res.append(nbformat.from_dict({'output_type': 'display_data', 'metadata': {},
-                                                    'data': {'text/html': snap}}))
-            sub, n2 = fix_outputs([nbformat.from_dict(x) for x in inner], wstate, nbformat)
-            res += sub; needs |= n2
+            res += offline_outputs([nbformat.from_dict(x) for x in
+                                    widget_snapshot(data[WIDGET_MIME].get('model_id', ''), wstate)], wstate)
             continue
-        if PLOTLY_MIME in data:
-            try:
-                o = copy.deepcopy(o); o['data'] = {'text/html': plotly_json_to_html(data[PLOTLY_MIME])}
-                needs = True
-            except Exception as e:
-                log(f'      warning: could not render a plotly figure ({e}); using its other representations')
-                o = copy.deepcopy(o); del o['data'][PLOTLY_MIME]
-            data = o['data']
-        if 'text/html' in data:
-            h, n = offline_html(data['text/html'] if isinstance(data['text/html'], str) else ''.join(data['text/html']))
-            needs |= n
-            if not h.strip() and len(data) == 1: continue                    # a CDN loader and nothing else
-            o = copy.deepcopy(o); o['data']['text/html'] = h
-        if 'application/javascript' in data and 'plotly' in str(data['application/javascript']).lower():
-            o = copy.deepcopy(o); del o['data']['application/javascript']; needs = True
+        h = data.get('text/html')
+        h = ''.join(h) if isinstance(h, list) else h
+        figs = [data[PLOTLY_MIME]] if PLOTLY_MIME in data else _plotly_calls(h or '')
+        if figs:
+            o = nbformat.from_dict({'output_type': 'display_data', 'metadata': {},
+                                    'data': {'text/html': ''.join(plotly_html(f) for f in figs)}})
+        elif h is not None:
+            h = _offline(h)
+            if not h.strip() and len(data) == 1: continue                    # it only loaded a library
+            o['data']['text/html'] = h
+        o.get('data', {}).pop('application/javascript', None)
+        if 'data' in o: o['data'] = smaller_image(o['data'])
         res.append(o)
-    return res, needs
+    return res
 
 
-_re_src_link = re.compile(r'\[source\]\(([^)\s]+)\)\{[^}]*\}')
+def local_paths(o):
+    "Paths of the machine that built the site, in warnings and tracebacks, as the reader's (repo-relative, `~`)."
+    def fix(t): return t.replace(str(REPO) + os.sep, '').replace(str(Path.home()), '~')
+    if o.get('output_type') == 'stream': o['text'] = fix(''.join(o['text']) if isinstance(o['text'], list) else o['text'])
+    if o.get('output_type') == 'error': o['traceback'] = [fix(t) for t in o.get('traceback', [])]
+    return o
 
 
-def fix_markdown(md: str) -> str:
-    "show_doc's Quarto-only markup -> plain markdown/HTML."
-    return _re_src_link.sub(lambda m: f'<a class="docs-source" href="{m.group(1)}" target="_blank">source</a>', md)
+_re_quarto_attrs = re.compile(r'\[source\]\(([^)\s]+)\)\{[^}]*\}')
 
 
-def prepare(nb, nbformat) -> tuple[object, bool]:
-    "Apply cell directives (echo/output/include), tidy nbdev's extras, make outputs offline."
+def prepare(nb) -> bool:
+    """The Quarto directives nbdev's processors leave (`echo`, `output`, `include`) as nbconvert tags; outputs made
+    offline. Returns whether the page needs plotly.js."""
     wstate = (nb.metadata.get('widgets', {}).get('application/vnd.jupyter.widget-state+json', {}) or {}).get('state', {})
-    cells, needs_plotly = [], False
+    cells = []
     for c in nb.cells:
-        if c.cell_type == 'raw': continue                                          # nbdev's YAML frontmatter
-        if c.cell_type == 'markdown':
-            if c.source.lstrip().startswith('<!-- WARNING: THIS FILE WAS AUTOGENERATED'): continue
-            c.source = fix_markdown(c.source); cells.append(c); continue
-        d, src = split_directives(c.source)
-        if is_false(d.get('include', 'true')): continue
-        c.source = src.strip('\n')
-        tags = set(c.metadata.get('tags', []))
-        if is_false(d.get('echo', 'true')) or not c.source.strip(): tags.add('docs-remove-input')
-        if c.source.lstrip().startswith('show_doc('): tags.add('docs-showdoc')     # boxed API docs (CSS below)
-        if is_false(d.get('output', 'true')): c.outputs = []
-        c.outputs, n = fix_outputs(c.get('outputs', []), wstate, nbformat)
-        needs_plotly |= n
+        if c.cell_type == 'raw': continue                                  # nbdev's frontmatter
+        if c.cell_type == 'markdown': cells.append(c); continue
+        d = directives(c.source)
+        if d.get('include', '').lower() == 'false': continue
+        c.source = '\n'.join(l for l in c.source.splitlines() if not _re_directive.match(l)).strip('\n')
+        if d.get('output', '').lower() == 'false': c.outputs = []
+        c.outputs = [local_paths(o) for o in offline_outputs(c.get('outputs', []), wstate)]
+        if c.metadata.pop('docs_not_run', False):
+            c.outputs.append(nbformat.from_dict({'output_type': 'display_data', 'metadata': {}, 'data': {
+                'text/html': '<div class="docs-note">Not run when these pages were built (a <code>#| slow</code> '
+                             'or <code>#| eval: false</code> cell).</div>'}}))
         for o in c.outputs:
             md = o.get('data', {}).get('text/markdown')
-            if md is not None: o['data']['text/markdown'] = fix_markdown(md if isinstance(md, str) else ''.join(md))
-        if not c.source.strip() and not c.outputs: continue
-        c.metadata['tags'] = sorted(tags)
-        cells.append(c)
+            if md is not None:                                           # show_doc's Quarto-only link attributes
+                o['data']['text/markdown'] = _re_quarto_attrs.sub(r'<a class="docs-source" href="\1">source</a>',
+                                                                  ''.join(md) if isinstance(md, list) else md)
+        if d.get('echo', '').lower() == 'false' or not c.source.strip():
+            c.metadata['tags'] = sorted(set(c.metadata.get('tags', [])) | {'remove_input'})
+        if c.source.strip() or c.outputs: cells.append(c)
     nb.cells = cells
-    nb.metadata.pop('widgets', None)                   # else the template pulls the widget manager from a CDN
-    return nb, needs_plotly
+    nb.metadata.pop('widgets', None)                 # else the template loads the widget manager from a CDN
+    return 'Plotly.newPlot' in nbformat.writes(nb)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# 4. HTML
+# 3. nbconvert's HTML exporter, links, static files
 
-TEMPLATE = r"""{%- extends 'index.html.j2' -%}
-{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
-{% block jupyter_widgets %}{% endblock jupyter_widgets %}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
-{%- block html_head_js_mathjax -%}
-<script type="text/x-mathjax-config">
-MathJax.Hub.Config({
-  TeX: {extensions: ["AMSmath.js", "AMSsymbols.js", "noErrors.js", "noUndefined.js"],
-        equationNumbers: {autoNumber: "AMS", useLabelIds: true}},
-  tex2jax: {inlineMath: [['$', '$'], ['\\(', '\\)']], displayMath: [['$$', '$$'], ['\\[', '\\]']],
-            processEscapes: true, processEnvironments: true},
-  "HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null,
-               linebreaks: {automatic: true}},
-  displayAlign: "center", messageStyle: "none", showMathMenu: false
-});
-</script>
-<script src="{{ resources.docs.static }}/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"></script>
-{%- endblock html_head_js_mathjax -%}
-{% block extra_css %}
-<style type="text/css">{{ resources.docs.css }}</style>
-{% if resources.docs.plotly %}
-<script src="{{ resources.docs.static }}/plotly.min.js"></script>
-<script>{{ resources.docs.require_shim }}</script>
-{% endif %}
-{% endblock extra_css %}
-{%- block body_header -%}
-<body class="jp-Notebook" data-jp-theme-light="true" data-jp-theme-name="JupyterLab Light">
-<nav class="docs-nav">{{ resources.docs.nav }}</nav>
-<main class="docs-main">
-{{ resources.docs.header }}
-{%- endblock body_header -%}
-{% block body_footer %}
-{{ resources.docs.footer }}
-</main>
-</body>
-{% endblock body_footer %}
-"""
-
-# Old-style plotly outputs call require(["plotly"], ...): serve them the local Plotly (no require.js anywhere).
-REQUIRE_SHIM = """if (typeof window.require === 'undefined') {
-  window.require = window.requirejs = function (deps, cb) {
-    if (typeof deps === 'string') return deps === 'plotly' ? window.Plotly : undefined;
-    if (cb) cb.apply(null, deps.map(function (d) { return d === 'plotly' ? window.Plotly : undefined; }));
-  };
-  window.requirejs.config = function () {}; window.require.undef = function () {};
-}"""
-
-CSS = """
-body.jp-Notebook { margin: 0; padding: 0; }
-.docs-nav { position: fixed; top: 0; left: 0; bottom: 0; width: 250px; overflow-y: auto; padding: 18px 14px;
-  box-sizing: border-box; background: #f6f7f9; border-right: 1px solid #e0e0e0; font-family: var(--jp-ui-font-family);
-  font-size: 14px; }
-.docs-nav .docs-project { font-weight: 700; font-size: 17px; margin-bottom: 4px; }
-.docs-nav .docs-project a { color: #222; text-decoration: none; }
-.docs-nav .docs-tagline { color: #666; font-size: 12px; margin-bottom: 14px; }
-.docs-nav ol { list-style: none; padding: 0; margin: 0; }
-.docs-nav li a { display: block; padding: 5px 8px; border-radius: 4px; color: #1a4f8b; text-decoration: none; }
-.docs-nav li a:hover { background: #e8eef6; }
-.docs-nav li.current a { background: #dbe6f3; font-weight: 600; color: #0b3a6e; }
-.docs-main { margin-left: 250px; padding: 24px 40px 60px 40px; max-width: 1100px; }
-.docs-title h1 { margin-bottom: 4px; }
-.docs-title .docs-description { color: #555; font-size: 1.1em; margin-top: 0; }
-.docs-footer { display: flex; justify-content: space-between; margin-top: 40px; padding-top: 12px;
-  border-top: 1px solid #ddd; font-family: var(--jp-ui-font-family); }
-.docs-footer a { color: #1a4f8b; text-decoration: none; }
-a.docs-source { float: right; font-size: smaller; }
-.celltag_docs-showdoc .jp-OutputArea-output { border: 1px solid #d8dee6; border-radius: 6px; padding: 2px 16px 8px;
-  margin: 10px 0; background: #fbfcfd; box-shadow: 0 1px 2px rgba(0,0,0,.05); }
-.celltag_docs-showdoc .jp-RenderedMarkdown hr { display: none; }
-.celltag_docs-showdoc .jp-RenderedMarkdown h3, .celltag_docs-showdoc .jp-RenderedMarkdown h4 { margin-top: 0.5em; }
-.celltag_docs-showdoc .jp-RenderedMarkdown pre { background: #f3f5f8; padding: 6px 10px; border-radius: 4px; }
-.docs-widget { border: 1px dashed #b8c4d6; border-radius: 6px; padding: 8px 12px; margin: 6px 0; background: #fafcff;
-  font-family: var(--jp-ui-font-family); font-size: 13px; }
-.docs-widget-note { color: #667; font-style: italic; margin-bottom: 6px; }
-.docs-w-box { display: flex; gap: 6px; }
-.docs-w-row { display: flex; align-items: center; gap: 8px; }
-.docs-w-row label { min-width: 90px; text-align: right; }
-.docs-w-row input[type=range] { width: 220px; }
-.docs-index dt { font-weight: 600; margin-top: 10px; }
-.docs-index dd { margin-left: 0; color: #555; }
-@media (max-width: 800px) { .docs-nav { position: static; width: auto; } .docs-main { margin-left: 0; } }
-"""
-
-
-def nav_html(pages: list[dict], current: str, project: dict) -> str:
-    items = ''.join(f'<li class="{"current" if p["slug"] == current else ""}"><a href="{p["slug"]}">'
-                    f'{html.escape(p["title"])}</a></li>' for p in pages)
-    return (f'<div class="docs-project"><a href="index.html">{html.escape(project["title"])}</a></div>'
-            f'<div class="docs-tagline">{html.escape(project["description"])}</div><ol>{items}</ol>')
-
-
-def footer_html(pages: list[dict], current: str) -> str:
-    slugs = [p['slug'] for p in pages]
-    if current not in slugs: return ''
-    i = slugs.index(current)
-    prev = f'<a href="{pages[i-1]["slug"]}">← {html.escape(pages[i-1]["title"])}</a>' if i > 0 else '<span></span>'
-    nxt = (f'<a href="{pages[i+1]["slug"]}">{html.escape(pages[i+1]["title"])} →</a>' if i + 1 < len(pages)
-           else '<span></span>')
-    return f'<div class="docs-footer">{prev}{nxt}</div>'
-
-
-def header_html(fm: dict) -> str:
-    t = f'<h1>{html.escape(str(fm.get("title", "")))}</h1>' if fm.get('title') else ''
-    d = ''
-    if fm.get('description'):
-        from nbconvert.filters.markdown_mistune import markdown2html_mistune
-        inner = re.sub(r'^\s*<p>|</p>\s*$', '', markdown2html_mistune(str(fm['description'])).strip())
-        d = f'<p class="docs-description">{inner}</p>'
-    return f'<div class="docs-title jp-RenderedHTMLCommon">{t}{d}</div>' if (t or d) else ''
-
-
-def make_exporter():
-    import jinja2
+def exporter():
     from nbconvert import HTMLExporter
     from traitlets.config import Config
     c = Config()
-    c.TagRemovePreprocessor.enabled = True
-    c.TagRemovePreprocessor.remove_input_tags = {'docs-remove-input'}
-    c.HTMLExporter.exclude_input_prompt = True
-    c.HTMLExporter.exclude_output_prompt = True
     c.HTMLExporter.template_name = 'lab'
-    c.HTMLExporter.template_file = 'docs.html.j2'
-    return HTMLExporter(config=c, extra_loaders=[jinja2.DictLoader({'docs.html.j2': TEMPLATE})])
+    c.HTMLExporter.extra_template_paths = [str(TEMPLATE_DIR)]
+    c.HTMLExporter.template_file = 'page.html.j2'
+    c.HTMLExporter.exclude_input_prompt = c.HTMLExporter.exclude_output_prompt = True
+    c.HTMLExporter.embed_images = False
+    c.TagRemovePreprocessor.enabled = True
+    c.TagRemovePreprocessor.remove_input_tags = {'remove_input'}
+    c.ExtractOutputPreprocessor.enabled = True                   # images become files beside the page
+    return HTMLExporter(config=c)
 
 
-_re_heading_id = re.compile(r'<h([1-6]) id="([^"]+)"')
+def fix_links(h: str, cfg, pages: set) -> str:
+    "nbdev's links to the public site, and links to notebooks, -> pages of this site; nbdev's lower-case anchors."
+    base = f"{str(cfg.get('doc_host', '')).rstrip('/')}/{str(cfg.get('doc_baseurl', '')).strip('/')}/".replace('//', '/')
+    base = base.replace(':/', '://')
+    h = re.sub(r'href="' + re.escape(base) + r'([^"#]*)(#[^"]*)?"',
+               lambda m: f'href="{m.group(1)}{m.group(2) or ""}"' if m.group(1) in pages else m.group(0), h)
+    h = re.sub(r'href="(?![a-z][\w+.-]*:|/|#)([^"#?/]+?)\.ipynb(#[^"]*)?"',
+               lambda m: f'href="{page_name(Path(m.group(1)))}{m.group(2) or ""}"', h)
+    return re.sub(r'<h([1-6]) id="([A-Za-z_][\w.]*)"',
+                  lambda m: f'<a id="{m.group(2).lower()}"></a>{m.group(0)}' if m.group(2).lower() != m.group(2)
+                  else m.group(0), h)
 
 
-def finish_html(h: str, cfg, built_slugs: set) -> str:
-    # nbdev links point at the public site: point those at pages of this site instead
-    base = (str(cfg.get('doc_host', '')).rstrip('/') + '/' + str(cfg.get('doc_baseurl', '')).strip('/') + '/')
-    base = base.replace('//', '/').replace(':/', '://') if base.startswith('http') else base
-    if base.startswith('http'):
-        def rel(m):
-            page = m.group(2).split('#')[0]
-            return f'{m.group(1)}"{m.group(2)}"' if page in built_slugs else m.group(0)
-        h = re.sub(r'(href=)"' + re.escape(base) + r'([^"]*)"', rel, h)
-    # links between notebooks (`[core](00_core.ipynb#warp)`) -> their pages, as Quarto does
-    h = re.sub(r'href="(?![A-Za-z][\w+.-]*:|/|#)([^"#?]+?\.ipynb)(#[^"]*)?"',
-               lambda m: f'href="{slug_of(Path(m.group(1)))}{m.group(2) or ""}"', h)
-    # nbdev anchors are lower case (`core.html#warp`, `morphable.html#morphablemodel.vertices`)
-    def anchor(m):
-        i = m.group(2); low = i.lower()
-        ident = re.fullmatch(r'[A-Za-z_][\w.]*', i)                  # API names only, e.g. MorphableModel.vertices
-        return f'<a id="{low}"></a>{m.group(0)}' if ident and low != i else m.group(0)
-    return _re_heading_id.sub(anchor, h)
+def resolve_anchors(out: Path):
+    """Site-wide: a link to a name with no heading of its own (nbdev links every backticked name, but show_doc
+    documents classes, not each method or private helper) goes to the nearest documented parent, else to the page."""
+    from urllib.parse import unquote
+    pages = {p.name: p.read_text(encoding='utf-8') for p in out.glob('*.html')}
+    ids = {n: set(re.findall(r'\bid="([^"]+)"', s)) for n, s in pages.items()}
+
+    def fix(m, here):
+        page, anchor = m.group(1) or here, m.group(2)
+        if page not in ids or {anchor, unquote(anchor)} & ids[page]: return m.group(0)
+        parts = anchor.split('.')[:-1]
+        while parts and '.'.join(parts) not in ids[page]: parts.pop()
+        return f'href="{m.group(1) or here}' + (f'#{".".join(parts)}"' if parts else '"')
+    for name, s in pages.items():
+        t = re.sub(r'href="([\w.-]+\.html)?#([^"]+)"', lambda m: fix(m, name), s)
+        if t != s: (out / name).write_text(t, encoding='utf-8')
+
+
+def inline_markdown(s: str) -> str:
+    "A one-line markdown summary (the notebook's `> ...` line) as HTML, without the paragraph around it."
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+    return re.sub(r'^\s*<p>|</p>\s*$', '', markdown2html_mistune(s).strip())
+
+
+def page_name(nb_path: Path) -> str:
+    "nbdev's page name for a notebook (`00_core.ipynb` -> `core.html`), the one its `_modidx.py` links to."
+    return 'index.html' if nb_path.stem == 'index' else re.sub(r'^\d+[a-zA-Z0-9]*_', '', nb_path.stem.lower()) + '.html'
+
+
+def notebook_title(nb_path: Path) -> str:
+    nb = json.loads(nb_path.read_text(encoding='utf-8'))
+    for c in nb['cells']:
+        m = re.search(r'^#\s+(\S.*?)\s*$', ''.join(c['source']), re.M) if c['cell_type'] == 'markdown' else None
+        if m: return m.group(1)
+    return nb_path.stem
 
 
 def copy_static(out: Path):
-    "plotly.js (from the plotly package) and MathJax 2 (from jupyter-server-mathjax) into out/_static."
-    import plotly
+    "Once per site: plotly.js (plotly package), JupyterLab's CSS (nbconvert's lab template), MathJax 2 (subset)."
+    import plotly, jupyter_server_mathjax
+    from jupyter_core.paths import jupyter_path
     st = out / '_static'; st.mkdir(parents=True, exist_ok=True)
-    src = Path(plotly.__file__).parent / 'package_data' / 'plotly.min.js'
-    if not (st / 'plotly.min.js').exists() or (st / 'plotly.min.js').stat().st_size != src.stat().st_size:
-        shutil.copyfile(src, st / 'plotly.min.js')
-    try:
-        import jupyter_server_mathjax
-        mj = Path(jupyter_server_mathjax.__file__).parent / 'static'
-    except ImportError:
-        log('warning: jupyter-server-mathjax is not installed: math will show as TeX source '
-            '(pip install jupyter-server-mathjax)')
-        return
-    dst = st / 'mathjax'
-    if not (dst / 'MathJax.js').exists():
-        def ignore(folder, names):                      # the accessibility add-ons and other languages: not needed
-            rel = Path(folder).relative_to(mj).as_posix()
-            return [n for n in names if n == 'a11y' or (rel == 'localization' and n != 'en')]
-        shutil.copytree(mj, dst, ignore=ignore, dirs_exist_ok=True)
+    shutil.copyfile(Path(plotly.__file__).parent / 'package_data' / 'plotly.min.js', st / 'plotly.min.js')
+    lab = next(Path(p) / 'lab' / 'static' for p in jupyter_path('nbconvert', 'templates')
+               if (Path(p) / 'lab' / 'static' / 'index.css').exists())
+    for n in ('index.css', 'theme-light.css'): shutil.copyfile(lab / n, st / n)
+    shutil.copyfile(TEMPLATE_DIR / 'docs.css', st / 'docs.css')
+    mj, dst = Path(jupyter_server_mathjax.__file__).parent / 'static', st / 'mathjax'
+    keep = ['MathJax.js', 'config/TeX-AMS-MML_HTMLorMML-full.js', 'config/Safe.js', 'jax/input/TeX', 'jax/element',
+            'jax/output/HTML-CSS', 'jax/output/NativeMML', 'fonts/HTML-CSS/STIX-Web', 'extensions/TeX',
+            'extensions/MathMenu.js', 'extensions/MathZoom.js', 'extensions/Safe.js', 'extensions/tex2jax.js',
+            'extensions/mml2jax.js', 'extensions/MathEvents.js', 'extensions/toMathML.js', 'localization/en']
+    for k in keep:
+        s = mj / k
+        if s.is_dir(): shutil.copytree(s, dst / k, dirs_exist_ok=True)
+        elif s.exists(): (dst / k).parent.mkdir(parents=True, exist_ok=True); shutil.copyfile(s, dst / k)
 
 
-def index_page(pages: list[dict], project: dict) -> str:
-    items = ''.join(f'<dt><a href="{p["slug"]}">{html.escape(p["title"])}</a></dt>'
-                    f'<dd>{html.escape(p.get("description", ""))}</dd>' for p in pages)
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>{html.escape(project['title'])}</title><style>body {{ font-family: system-ui, sans-serif; }} {CSS}</style></head>
-<body><nav class="docs-nav">{nav_html(pages, 'index.html', project)}</nav>
-<main class="docs-main"><h1>{html.escape(project['title'])}</h1><p>{html.escape(project['description'])}</p>
-<h2>Notebooks</h2><dl class="docs-index">{items}</dl></main></body></html>
-"""
+def nav_html(pages: list[tuple[str, str]], current: str, cfg) -> str:
+    items = ''.join(f'<li{" class=current" if s == current else ""}><a href="{s}">{html.escape(t)}</a></li>'
+                    for s, t in pages)
+    return (f'<div class="docs-project"><a href="index.html">{html.escape(str(cfg.get("title", "")))}</a></div>'
+            f'<ol>{items}</ol>')
+
+
+def pager_html(pages: list[tuple[str, str]], current: str) -> str:
+    names = [s for s, _ in pages]
+    if current not in names: return ''
+    i = names.index(current)
+    prev = f'<a href="{pages[i-1][0]}">← {html.escape(pages[i-1][1])}</a>' if i > 0 else '<span></span>'
+    nxt = f'<a href="{pages[i+1][0]}">{html.escape(pages[i+1][1])} →</a>' if i + 1 < len(pages) else '<span></span>'
+    return f'<div class="docs-pager">{prev}{nxt}</div>'
 
 
 # ---------------------------------------------------------------------------------------------------------------------
 
-def build(notebooks: list[Path], out: Path, execute_nbs: bool = True, slow: bool = False, timeout: int = 1800,
-          allow_errors: bool = False, full: bool = True) -> int:
-    "Build pages for `notebooks` into `out`; `full`: the whole site (old pages wiped), else an update of some pages."
-    import nbformat
-    cfg = nbdev_config()
-    project = {'title': str(cfg.get('title', cfg.get('lib_name', 'docs'))), 'description': str(cfg.get('description', ''))}
-    skip_flags = set() if slow else set(str(cfg.get('tst_flags', '')).replace(',', ' ').split())
-    out = out.resolve()
-    if out.exists() and any(out.iterdir()):
-        if not (out / MARKER).exists(): raise SystemExit(f'build_docs: {out} is not empty and not a docs build: refusing')
-        if full:
-            for p in out.iterdir():                      # a full build starts clean (keeps the copied static files)
-                if p.name not in ('_static', MARKER): shutil.rmtree(p) if p.is_dir() else p.unlink()
+def build(notebooks: list[Path], out: Path, run: bool, full: bool, slow: bool = False, timeout: int = 1800,
+          proc: Path = REPO / '_proc') -> int:
+    "Pages for `notebooks` in `out`; `full`: the whole site, cleared first; executed notebooks are kept in `proc`."
+    cfg = config()
+    skip = set() if slow else set(str(cfg.get('tst_flags', '')).replace(',', ' ').split())
+    out = out.resolve(); proc.mkdir(parents=True, exist_ok=True)
+    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise SystemExit(f'build_docs: {out} is not empty and was not built by this script: refusing to write there')
+    if full and out.exists(): shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True); (out / MARKER).write_text('built by scripts/build_docs.py\n')
+    (out / '.nojekyll').write_text('')             # GitHub Pages: serve _static/ as it is (no Jekyll)
     copy_static(out)
+    names = {page_name(p) for p in notebooks} | {p.name for p in out.glob('*.html')}
+    pages = sorted(((page_name(p), notebook_title(p)) for p in sorted((REPO / 'nbs').glob('*.ipynb'))
+                    if page_name(p) in names), key=lambda st: (st[0] != 'index.html'))
+    problems, t_all, ex = [], time.time(), exporter()
+    for k, path in enumerate(notebooks, 1):
+        t0, cache = time.time(), proc / path.name
+        if run:
+            nb, _ = run_procs(nbformat.read(path, as_version=4), path, 'before')
+            nb.cells.insert(0, nbformat.v4.new_code_cell('#| hide\nfrom nbdev.showdoc import show_doc'))
+            for c in nb.cells:
+                d = directives(c.source) if c.cell_type == 'code' else {}
+                if d.get('eval', '').lower() == 'false' or skip & set(d): c.metadata['docs_not_run'] = True
+            errors = execute(nb, skip, timeout)
+            if errors: problems.append(f'{path.name}: cells {errors} raised (their tracebacks are on the page)')
+            nbformat.write(nb, cache)
+            log(f'[{k}/{len(notebooks)}] {path.name}: executed in {time.time() - t0:.0f} s' +
+                (f', ERRORS in cells {errors}' if errors else ''))
+        elif not cache.exists():
+            problems.append(f'{path.name}: no executed copy in {cache} (run without --no-exec)'); continue
+        try: render(path, nbformat.read(cache, as_version=4), out, ex, cfg, pages, names)
+        except Exception as e:                         # one broken page must not cost the other notebooks' runs
+            problems.append(f'{path.name}: rendering failed: {type(e).__name__}: {e}')
+    resolve_anchors(out)
+    log(f'docs: {len(notebooks)} page(s) in {time.time() - t_all:.0f} s -> {out / "index.html"}')
+    if problems: log('problems:\n  ' + '\n  '.join(problems))
+    return 1 if problems else 0
 
-    # the sidebar: pages built now, plus (for a partial build) the pages an earlier build left there
-    old = {}
-    if not full and (out / MANIFEST).exists():
-        old = {p['slug']: p for p in json.loads((out / MANIFEST).read_text()) if (out / p['slug']).exists()}
-    nbs = [(p, slug_of(p)) for p in notebooks]
-    pages = {**old}
-    for p, s in nbs: pages[s] = {'slug': s, 'title': pages.get(s, {}).get('title', p.stem), 'src': p.name}
-    exporter = make_exporter()
-    failures, t_all = [], time.time()
-    processed = []
-    for k, (path, slug) in enumerate(nbs, 1):
-        t0 = time.time()
-        nb = nbformat.read(path, as_version=4)
-        if execute_nbs:
-            log(f'[{k}/{len(nbs)}] {path.name}: executing ...')
-            try:
-                secs, errs = execute(nb, path, skip_flags, timeout)
-                log(f'      executed in {secs:.0f} s' + (f'; ERRORS in cells {errs}' if errs else ''))
-                if errs: failures.append(f'{path.name}: error outputs in cells {errs}')
-            except Exception as e:                   # a cell past --timeout, a dead kernel: keep what ran so far
-                failures.append(f'{path.name}: execution stopped: {type(e).__name__}: {str(e)[:300]}')
-                log(f'      execution STOPPED ({type(e).__name__}); the page shows the outputs made so far')
-        else:
-            log(f'[{k}/{len(nbs)}] {path.name}: using stored outputs')
-        try: nb, fm = nbdev_process(nb, path)
-        except Exception as e:
-            failures.append(f'{path.name}: nbdev doc processing failed: {e}')
-            log(f'      nbdev doc processing FAILED: {e}')
-            if not (out / slug).exists(): pages.pop(slug, None)
-            continue
-        nb, needs_plotly = prepare(nb, nbformat)
-        pages[slug].update(title=str(fm.get('title') or path.stem), description=str(fm.get('description', '')))
-        processed.append((path, slug, nb, fm, needs_plotly, time.time() - t0))
 
-    order = sorted(pages.values(), key=lambda p: p['src'])
-    home = [p for p in order if p['slug'] == 'index.html']
-    order = home + [p for p in order if p['slug'] != 'index.html']
-    built = {p['slug'] for p in order}
-    for path, slug, nb, fm, needs_plotly, secs in processed:
-        t0 = time.time() - secs
-        resources = {'metadata': {'name': fm.get('title') or path.stem, 'path': str(path.parent)},
-                     'docs': {'static': '_static', 'css': CSS, 'plotly': needs_plotly, 'require_shim': REQUIRE_SHIM,
-                              'nav': nav_html(order, slug, project), 'header': header_html(fm),
-                              'footer': footer_html(order, slug)}}
-        body, res = exporter.from_notebook_node(nb, resources=resources)
-        body = finish_html(body, cfg, built)
-        (out / slug).write_text(body, encoding='utf-8')
-        for name, data in (res.get('outputs') or {}).items():     # (the lab template inlines images; just in case)
-            (out / name).write_bytes(data)
-        cdn = [h for h in CDN_HOSTS if h in body]
-        if cdn: log(f'      warning: {slug} still names {cdn}')
-        log(f'      -> {out / slug}  ({len(body) / 1e6:.1f} MB{", plotly" if needs_plotly else ""}, '
-            f'{time.time() - t0:.0f} s)')
-    if not home: (out / 'index.html').write_text(index_page(order, project), encoding='utf-8')
-    (out / MANIFEST).write_text(json.dumps(order, indent=1))
-    log(f'docs: {len(processed)} page(s) in {time.time() - t_all:.0f} s -> open {out / "index.html"}')
-    if failures:
-        log('problems:\n  ' + '\n  '.join(failures))
-        return 0 if allow_errors else 1
-    return 0
+def render(path: Path, nb, out: Path, ex, cfg, pages: list, names: set):
+    "One executed notebook -> out/<page>.html and its images in out/<page>_files/."
+    nb, fm = run_procs(nb, path, 'after')
+    needs_plotly = prepare(nb)
+    name = page_name(path)
+    res = {'metadata': {'name': fm.get('title', path.stem)}, 'output_files_dir': name[:-5] + '_files',
+           'docs': {'nav': nav_html(pages, name, cfg), 'pager': pager_html(pages, name), 'plotly': needs_plotly,
+                    'title': html.escape(str(fm.get('title', ''))),
+                    'description': inline_markdown(str(fm.get('description', '')))}}
+    body, res = ex.from_notebook_node(nb, resources=res)
+    body = fix_links(body, cfg, names)
+    shutil.rmtree(out / res['output_files_dir'], ignore_errors=True)
+    for f, data in (res.get('outputs') or {}).items():
+        (out / f).parent.mkdir(parents=True, exist_ok=True); (out / f).write_bytes(data)
+    (out / name).write_text(body, encoding='utf-8')
+    if cdn := [c for c in CDN_HOSTS if c in body]: raise ValueError(f'{name} still names {cdn}')
+    log(f'    -> {out / name} ({len(body) / 1e6:.2f} MB, {len(res.get("outputs") or {})} images'
+        f'{", plotly" if needs_plotly else ""})')
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split('\n\n', 1)[1])
-    ap.add_argument('notebooks', nargs='*', help='notebooks or folders (default: every notebook in nbs/, full rebuild)')
-    ap.add_argument('--out', help='output folder (default: settings.ini doc_path, i.e. _docs/)')
-    ap.add_argument('--no-exec', action='store_true', help="don't execute: use the outputs stored in the notebooks")
-    ap.add_argument('--slow', action='store_true', help='also execute cells flagged #| slow (skipped by default)')
+    ap.add_argument('notebooks', nargs='*', help='notebooks (default: every notebook in nbs/, a full rebuild)')
+    ap.add_argument('--out', help='output folder (default: docs/)')
+    ap.add_argument('--no-exec', action='store_true', help='render the executed copies kept in _proc/ (no kernel)')
+    ap.add_argument('--slow', action='store_true', help='also execute cells flagged #| slow')
+    ap.add_argument('--proc', default=str(REPO / '_proc'), help='where executed notebooks are kept (default _proc/)')
     ap.add_argument('--timeout', type=int, default=1800, help='seconds one cell may run (default 1800)')
-    ap.add_argument('--allow-errors', action='store_true', help='exit 0 even when a notebook cell raised')
     a = ap.parse_args(argv)
-    cfg = nbdev_config()
-    nbs = find_notebooks(a.notebooks, REPO / str(cfg.get('nbs_path', 'nbs')))
-    if not nbs: raise SystemExit('build_docs: no notebooks found')
-    out = Path(a.out) if a.out else REPO / str(cfg.get('doc_path', '_docs'))
-    return build(nbs, out, execute_nbs=not a.no_exec, slow=a.slow, timeout=a.timeout, allow_errors=a.allow_errors,
-                 full=not a.notebooks)
+    nbs = [Path(p).resolve() for p in a.notebooks] or sorted((REPO / 'nbs').glob('*.ipynb'))
+    if bad := [str(p) for p in nbs if p.suffix != '.ipynb' or not p.exists()]:
+        raise SystemExit(f'build_docs: no notebook at {bad}')
+    return build(nbs, Path(a.out) if a.out else REPO / 'docs', run=not a.no_exec, full=not a.notebooks,
+                 slow=a.slow, timeout=a.timeout, proc=Path(a.proc))
 
 
 if __name__ == '__main__':

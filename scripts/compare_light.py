@@ -19,10 +19,12 @@ import argparse, time
 
 import torch
 
-from meshreenact.core import seed_everything, cache_dir
+from meshreenact.core import seed_everything
+from meshreenact.assets import cache_dir
 from meshreenact.reenact import Generator, GeneratorConfig
 from meshreenact.synthetic import SyntheticHeads
-from meshreenact.train import MeshGenerator, evaluate, metrics_table
+from meshreenact.train import MeshGenerator
+from meshreenact.evaluate import evaluate, metrics_table
 
 
 def main(argv=None):

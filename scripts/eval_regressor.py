@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Figures of notebook 06_regress, printed: (1) landmark fitting on synthetic landmarks with known coefficients
+"""Figures of notebooks 06a_fit and 06b_regressor, printed: (1) landmark fitting on synthetic landmarks with known coefficients
 (pose error, residual, time), (2) landmark fitting on real photos and clip frames (residual, time), (3) the CNN
 regressor's held-out errors on synthetic renders of unseen identities, against the predict-the-mean baseline, and its
 pose against the landmark fit's on the real photos.
@@ -24,9 +24,10 @@ def main(argv=None) -> int:
 
     from meshreenact.core import normalized_to_pixel
     from meshreenact.morphable import load_bfm, Coeffs, to_pixels
-    from meshreenact.regress import (fit_landmarks, fit_photo, pose_angles, load_regressor, evaluate_regressor,
-                                     synthetic_regression_set, POSE_ANGLES)
-    from meshreenact.video import sample_media, crop_clip
+    from meshreenact.fit import fit_landmarks, fit_photo, pose_angles, POSE_ANGLES
+    from meshreenact.regress import load_regressor, evaluate_regressor, synthetic_regression_set
+    from meshreenact.assets import sample_media
+    from meshreenact.video import crop_clip
     model = load_bfm(verbose=False)
     deg = lambda c: pose_angles(c.pose) * 180 / math.pi
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")

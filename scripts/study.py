@@ -65,7 +65,8 @@ def derive_no_idexcl(seed: int, args) -> dict:
     torch.set_num_threads(1)
     from meshreenact.systems import system_config
     from meshreenact.checkpoint import load_checkpoint, save_checkpoint, GENERATOR_FORMAT
-    from meshreenact.train import load_trained_generator, make_datasets, evaluate
+    from meshreenact.train import load_trained_generator, make_datasets
+    from meshreenact.evaluate import evaluate
     from meshreenact.regress import load_regressor
     out = Path(args.out); src = out / f"{tag('full', seed)}.pt"; dst = out / f"{tag('no-idexcl', seed)}.pt"
     ck = load_checkpoint(src, formats=(GENERATOR_FORMAT,))

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Train the CNN coefficient regressor of notebook 06_regress on synthetic renders (synthetic.SyntheticHeads) and
+"""Train the CNN coefficient regressor of notebook 06b_regressor on synthetic renders (synthetic.SyntheticHeads) and
 write the checkpoint and its training log (default: data_samples/regressor64.pt and data_samples/regressor64.log).
 
     python scripts/train_regressor.py                    # the committed checkpoint: ~15 min on 2 CPU cores

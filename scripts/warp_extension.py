@@ -11,8 +11,8 @@ import torch
 from meshreenact.apps import clip_faces, mesh_warp
 from meshreenact.morphable import load_bfm, Coeffs
 from meshreenact.losses import ssim
-from meshreenact.train import psnr
-from meshreenact.video import sample_media
+from meshreenact.evaluate import psnr
+from meshreenact.assets import sample_media
 
 def scores(bfm, clip, extend, rim):
     imgs, c = clip['images'], clip['coeffs']

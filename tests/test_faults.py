@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from meshreenact import morphable, video
+from meshreenact import assets, cli, morphable, topology, video
 from meshreenact.cli import main
-from meshreenact.video import crop_clip, sample_media
+from meshreenact.video import crop_clip
+from meshreenact.assets import sample_media
 
 
 @pytest.fixture(scope='module')
@@ -22,8 +23,8 @@ def media():
 @pytest.fixture
 def bfm_cache(tmp_path, monkeypatch):
     "A private cache holding links to the real BFM arrays (and the shared cache's derived topology, when there)."
-    real = morphable.bfm_dir()
-    morphable.fetch_bfm(verbose=False)
+    real = assets.bfm_dir()
+    assets.fetch_bfm(verbose=False)
     (tmp_path / 'bfm').mkdir()
     for p in real.iterdir():
         if p.suffix in ('.npy', '.pkl') and not p.name.startswith('triangles'): os.symlink(p, tmp_path / 'bfm' / p.name)
@@ -71,31 +72,31 @@ def test_topology_cache_with_wrong_triangles_is_named_and_derived_again(bfm_cach
         warnings.simplefilter('always')
         tri = morphable.load_bfm(verbose=False).triangles.numpy()
     assert np.array_equal(tri, good)
-    assert morphable.mesh_report(tri, len(arrays['mean']))['nonmanifold_vertices'] == 0
+    assert topology.mesh_report(tri, len(arrays['mean']))['nonmanifold_vertices'] == 0
     assert any(str(path) in str(x.message) for x in w), [str(x.message) for x in w]
 
 
 def test_bfm_command_fails_on_a_broken_mesh(monkeypatch, capsys):
-    real = morphable.bfm_triangles
+    real = topology.bfm_triangles
     def broken(mean, verbose=True):                    # a triangulation bug real data cannot provoke
         tri = real(mean, verbose)
         return np.random.default_rng(0).integers(0, len(mean), tri.shape)
-    monkeypatch.setattr(morphable, 'bfm_triangles', broken)
+    monkeypatch.setattr(morphable, 'bfm_triangles', broken)   # where load_bfm looks it up
     assert main(['bfm']) == 1
     err = capsys.readouterr().err
     assert 'not one clean disc' in err and 'nonmanifold' in err and len(err.strip().splitlines()) == 1
 
 
 def test_bfm_checksum_failure_names_the_file(tmp_path, monkeypatch):
-    real = morphable.bfm_dir()
-    morphable.fetch_bfm(verbose=False)
+    real = assets.bfm_dir()
+    assets.fetch_bfm(verbose=False)
     shutil.copytree(real, tmp_path / 'bfm', ignore=shutil.ignore_patterns('triangles*'))
     bad = tmp_path / 'bfm' / 'u_exp.npy'
     data = bytearray(bad.read_bytes()); data[500] ^= 0xFF; bad.write_bytes(bytes(data))   # one flipped byte
     monkeypatch.setenv('MESHREENACT_CACHE', str(tmp_path))
     (tmp_path / 'nothing').mkdir()
     monkeypatch.setenv('PIP_NO_INDEX', '1'); monkeypatch.setenv('PIP_FIND_LINKS', str(tmp_path / 'nothing'))   # offline
-    with pytest.raises(morphable.AssetError) as e: morphable.fetch_bfm(verbose=False)
+    with pytest.raises(assets.AssetError) as e: assets.fetch_bfm(verbose=False)
     assert f'{bad} (checksum' in str(e.value)
 
 
@@ -104,7 +105,7 @@ def test_bfm_checksum_failure_names_the_file(tmp_path, monkeypatch):
 def test_huge_image_is_refused_from_its_header(tmp_path, monkeypatch):
     from PIL import Image
     import imageio.v3 as iio
-    from meshreenact.regress import fit_photo
+    from meshreenact.fit import fit_photo
     path = tmp_path / 'wide.png'
     Image.new('L', (13_000, 40)).save(path)
     def no_decoding(*a, **k): raise AssertionError('the whole image was decoded')
@@ -114,7 +115,7 @@ def test_huge_image_is_refused_from_its_header(tmp_path, monkeypatch):
 
 def test_demo_refuses_too_few_pairs_before_any_work(monkeypatch, capsys, tmp_path):
     def no_work(*a, **k): raise AssertionError('the demo started working')
-    monkeypatch.setattr(morphable, 'load_bfm', no_work)
+    for where in (morphable, cli): monkeypatch.setattr(where, 'load_bfm', no_work)   # cli imports it at the top
     assert main(['demo', '--pairs', '4', '--out', str(tmp_path)]) == 1
     assert '--pairs' in capsys.readouterr().err and not any(tmp_path.iterdir())
 

@@ -12,7 +12,7 @@ pytest.importorskip('dlib')
 import imageio.v3 as iio
 
 from meshreenact.cli import main
-from meshreenact.video import sample_media
+from meshreenact.assets import sample_media
 
 
 @pytest.fixture(scope='module')
@@ -83,7 +83,7 @@ def test_tiny_huge_corrupt_nonimage_missing(media, out, tmp_path):
     (tmp_path / 'notes.jpg').write_text('these are my notes, not a photo')
     drv = media['single_face.jpg']
     cases = [('tiny.png', 'too small'), ('huge.png', 'larger than'), ('corrupt.png', 'tmp'), ('truncated.jpg', 'truncated.jpg'),
-             ('notes.jpg', 'not an image file'), ('missing.jpg', 'no such file')]
+             ('notes.jpg', 'not an image file'), ('missing.jpg', 'no such image file')]
     for name, msg in cases:
         rc, so, err = run('--source', tmp_path / name, '--driving', drv, '-o', out / 'x.png')
         assert_refused(rc, err, msg, out)

@@ -13,7 +13,7 @@ pytest.importorskip('dlib')
 from meshreenact import prepare
 from meshreenact.core import TEMP_SUFFIX
 from meshreenact.prepare import prepare_clips, verify_clip, PreparedPairs, FRAMES_FILE, COEFFS_FILE, CLIP_FILE, MANIFEST_FILE
-from meshreenact.video import sample_media
+from meshreenact.assets import sample_media
 
 REPO = Path(__file__).resolve().parents[1]
 KEYS = ['id1/a/00001', 'id2/b/00001']

@@ -1,4 +1,4 @@
-"""The committed regressor checkpoint and the two scripts of notebook 06_regress (the notebook itself is run by
+"""The committed regressor checkpoint and the scripts of notebooks 06a_fit and 06b_regressor (the notebook itself is run by
 test_notebooks.py)."""
 import math, subprocess, sys
 from pathlib import Path
@@ -48,7 +48,7 @@ def test_train_script_smoke(tmp_path):
 
 def test_fit_synthetic_landmarks():
     from meshreenact.morphable import load_bfm, Coeffs, to_pixels
-    from meshreenact.regress import fit_landmarks, pose_angles
+    from meshreenact.fit import fit_landmarks, pose_angles
     model = load_bfm(verbose=False)
     truth = Coeffs.sample(20, seed=5)
     lm = to_pixels(model.landmarks(truth), 256, 256)
@@ -56,3 +56,18 @@ def test_fit_synthetic_landmarks():
     err = (pose_angles(fit.coeffs.pose) - pose_angles(truth.pose)).abs() * 180 / math.pi
     assert err.max() < 6 and err.mean() < 1.5
     assert (to_pixels(model.landmarks(fit.coeffs), 256, 256) - lm).norm(dim=-1).mean() < 1.0
+
+
+def test_finetune_script_smoke(tmp_path):
+    out = tmp_path / 'ft.pt'
+    r = subprocess.run([sys.executable, str(ROOT / 'scripts' / 'finetune_regressor.py'), '--out', str(out), '--steps', '3',
+                        '--step', '64', '--n-synthetic', '16', '--n-synthetic-test', '16', '--batch-size', '8',
+                        '--cache', str(tmp_path / 'cache')], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout + r.stderr
+    log = out.with_suffix('.log').read_text()
+    assert 'held-out photos' in log and 'synthetic held-out' in log and '->' in log
+    from meshreenact.regress import load_regressor, default_regressor_path
+    net = load_regressor(out)
+    assert net.info['finetune']['steps_run'] == 3 and set(net.info['held_out']) >= {'held-out photos', 'synthetic held-out'}
+    base = load_regressor(default_regressor_path())           # the committed checkpoint is where it was, and unchanged
+    assert not all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), base.state_dict().values()))

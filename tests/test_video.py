@@ -11,9 +11,11 @@ av = pytest.importorskip('av')
 pytest.importorskip('dlib')
 import imageio.v3 as iio
 
-from meshreenact import video
-from meshreenact.core import AssetError
-from meshreenact.video import crop_clip, read_video, FramePairs, sample_media
+from meshreenact import video, videoio
+from meshreenact.assets import AssetError
+from meshreenact.video import crop_clip, FramePairs
+from meshreenact.videoio import read_video
+from meshreenact.assets import sample_media
 
 
 @pytest.fixture(scope='module')
@@ -40,7 +42,7 @@ def test_truncated_stream_keeps_frames_and_logs(media, tmp_path, caplog):
     full = _faststart_copy(media['single_face.mp4'], tmp_path / 'fs.mp4')
     data = full.read_bytes()
     cut = tmp_path / 'cut.mp4'; cut.write_bytes(data[:len(data) // 2])
-    with caplog.at_level(logging.WARNING, logger='meshreenact.video'):
+    with caplog.at_level(logging.WARNING, logger='meshreenact.videoio'):
         frames, idx = read_video(cut)
     assert 0 < len(frames) < 72 and frames.shape[1:] == (360, 640, 3)
     assert any('cut.mp4' in r.message and ('decoding failed' in r.message or 'decoded only' in r.message)
@@ -53,7 +55,7 @@ def test_damaged_stream_is_noticed(media, tmp_path, caplog):
     b = bytearray(media['single_face.mp4'].read_bytes())
     for i in range(30000, len(b), 997): b[i] = (b[i] + 77) % 256         # damage the payload, keep the header
     bad = tmp_path / 'damaged.mp4'; bad.write_bytes(bytes(b))
-    with caplog.at_level(logging.WARNING, logger='meshreenact.video'):
+    with caplog.at_level(logging.WARNING, logger='meshreenact.videoio'):
         try: read_video(bad)
         except ValueError as e: assert 'damaged.mp4' in str(e); return
     assert any('damaged.mp4' in r.message for r in caplog.records), 'a damaged stream decoded silently'
@@ -121,8 +123,8 @@ def test_concurrent_writers_keep_one_entry(media, tmp_path):
     c = crop_clip(media['single_face.mp4'], size=64, step=10, max_frames=3, cache=cache)
     meta = {'frames': ['x.png'], 'name': 'other', 'source': 'elsewhere'}
     import torch
-    video._write_crops(c.folder, iter([('x.png', torch.zeros(3, 64, 64))]), meta, None)   # a late second writer
-    assert video.ClipCrops.load(c.folder).name == c.name and not _partials(cache)
+    videoio.write_crops(c.folder, iter([('x.png', torch.zeros(3, 64, 64))]), meta, None)   # a late second writer
+    assert videoio.ClipCrops.load(c.folder).name == c.name and not _partials(cache)
 
 
 def test_dataset_of_only_bad_clips(tmp_path):
