@@ -615,7 +615,7 @@ def export_generator(checkpoint: str | Path, out: str | Path) -> Path:
 GENERATOR_FILE = 'generator64.pt'
 
 def default_generator_path() -> Path:
-    "The tiny generator committed with the project: data_samples/generator64.pt (a `meshreenact train --config tiny` run, exported)."
+    "The tiny generator committed with the project: data_samples/generator64.pt (a `meshreenact train --config prior` run, exported)."
     return default_regressor_path().parent / GENERATOR_FILE
 
 def load_trained_generator(path: str | Path | None = None,   # default: default_generator_path()
