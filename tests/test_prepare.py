@@ -142,11 +142,11 @@ def test_a_worker_that_dies_is_recovered_from(videos, tmp_path, caplog):
 
 
 def test_train_reads_a_prepared_folder_without_fitting(videos, tmp_path, monkeypatch):
-    from meshreenact import train, video, regress
+    from meshreenact import train, video, fit
     out = tmp_path / 'prepared'
     prepare_clips(videos, out, size=64, frames=8, step=1, workers=0, progress=False)
     def refuse(*a, **k): raise AssertionError('train detected, cropped, fitted or regressed at start-up')
-    for mod, names in ((video, ('detect_faces', 'crop_clip', 'iter_clip')), (regress, ('fit_landmarks', 'fit_clip')),
+    for mod, names in ((video, ('detect_faces', 'crop_clip', 'iter_clip')), (fit, ('fit_landmarks', 'fit_clip')),
                        (prepare, ('detect_faces', 'iter_clip', 'fit_landmarks', 'prepare_clip')), (train, ('FramePairs',))):
         for n in names: monkeypatch.setattr(mod, n, refuse)
     class NoRegressor(torch.nn.Module):                             # the coefficients come from the folder, never from the CNN
