@@ -19,7 +19,7 @@ from .core import atomic_write, atomic_folder, remove_stale_temporaries, tensor_
 from .assets import sha256_file
 from .morphable import Coeffs, MorphableModel, load_bfm
 from .fit import fit_landmarks
-from .video import (VIDEO_SUFFIXES, iter_clip, detect_faces, crop_box, crop_frames, to_crop_coords,
+from .video import (VIDEO_SUFFIXES, iter_clip, pair_of_frames, detect_faces, crop_box, crop_frames, to_crop_coords,
                                resize_images)
 
 # %% auto #0
@@ -376,11 +376,8 @@ class PreparedPairs(Dataset):
     def set_epoch(self, epoch: int): self.epoch = epoch
 
     def pair(self, i: int) -> tuple[int, int, int]:
-        "(clip number, source frame, driving frame) of item i: two different frames, seeded by (seed, epoch, i)."
-        if not 0 <= i < len(self): raise IndexError(f"item {i} out of range for {len(self)} items")
-        c = i % len(self.clips)
-        s, d = np.random.default_rng([self.seed, self.epoch, i]).choice(self.lengths[c], 2, replace=False)
-        return c, int(s), int(d)
+        "(clip number, source frame, driving frame) of item i: as `video.FramePairs` draws them (`video.pair_of_frames`)."
+        return pair_of_frames(i, len(self), self.lengths, self.seed, self.epoch)
 
     def __getitem__(self, i: int) -> dict:
         c, s, d = self.pair(i)

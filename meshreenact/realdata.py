@@ -114,13 +114,14 @@ class ClipPairs(Dataset):
                  zoom: float = 0.1, shift: float = 0.1):     # geometric augmentation: a in 1 ± zoom, b in ± shift (normalized)
         if not clips or any(len(c) < 2 for c in clips): raise ValueError("clips: need at least one clip of 2 or more frames")
         self.clips, self.length, self.seed, self.augment, self.grayscale = clips, length, seed, augment, grayscale
+        self.valid = [c.valid() for c in clips]                          # once per clip, not per item
         self.zoom, self.shift = zoom, shift
     def __len__(self): return self.length
     def __getitem__(self, i: int) -> dict:
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + int(i))
-        c = self.clips[int(torch.randint(len(self.clips), (1,), generator=g))]
+        k = int(torch.randint(len(self.clips), (1,), generator=g)); c = self.clips[k]
         s, d = torch.randperm(len(c), generator=g)[:2].tolist()
-        imgs, co, valid = c.images[[s, d]].float() / 255, c.coeffs[[s, d]], c.valid()
+        imgs, co, valid = c.images[[s, d]].float() / 255, c.coeffs[[s, d]], self.valid[k]
         if self.augment:
             imgs = photometric(imgs, g, grayscale=self.grayscale)
             u = torch.rand(3, generator=g) * 2 - 1

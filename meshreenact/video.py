@@ -23,7 +23,7 @@ from .videoio import (VIDEO_SUFFIXES, IMAGE_SUFFIXES, ClipCrops, to_uint8_rgb, r
 # %% auto #0
 __all__ = ['MIN_IMAGE_SIZE', 'LANDMARK_CONTOURS', 'CROP_VERSION', 'dlib_model_path', 'face_models', 'Face', 'detect_faces',
            'largest_face', 'show_face', 'show_faces', 'crop_box', 'resize_images', 'crop_frames', 'to_crop_coords',
-           'clip_key', 'crop_clip', 'show_strip', 'find_clips', 'FramePairs']
+           'clip_key', 'crop_clip', 'show_strip', 'find_clips', 'pair_of_frames', 'FramePairs']
 
 # %% ../nbs/05b_video.ipynb #246afb0f
 _log = logging.getLogger(__name__)   # warnings about skipped frames and clips go here
@@ -259,6 +259,16 @@ def _frames_as_they_are(path: Path) -> ClipCrops:
     files = sorted(q for q in path.iterdir() if q.suffix.lower() in IMAGE_SUFFIXES)
     return ClipCrops(path.name, path, files, np.arange(len(files)), None, None, dict(read=len(files)))
 
+def pair_of_frames(i: int,            # the item
+                   n: int,            # the items in an epoch (clips x repeats)
+                   lengths,           # frames in each clip
+                   seed: int, epoch: int) -> tuple[int, int, int]:  # (clip number, source frame, driving frame)
+    "Item i's clip (i mod the clip count) and two different frames of it, drawn by (seed, epoch, i): the same pair on every run."
+    if not 0 <= i < n: raise IndexError(f"item {i} out of range for {n} items")
+    c = i % len(lengths)
+    s, d = np.random.default_rng([seed, epoch, i]).choice(lengths[c], 2, replace=False)
+    return c, int(s), int(d)
+
 class FramePairs(torch.utils.data.Dataset):
     "(source, driving) frames of the same clip from a folder of videos or of frame folders."
     def __init__(self, root: str | Path,            # dataset root (VoxCeleb layout)
@@ -282,16 +292,14 @@ class FramePairs(torch.utils.data.Dataset):
                 self.skipped.append((p, str(e))); _log.warning(f"skipped clip: {e}")
         if not self.clips: raise ValueError(f"{Path(root) / (split or '')}: none of the {len(paths)} clips gave a pair of frames: {self.skipped[0][1]}")
         if self.skipped: _log.warning(f"FramePairs: {len(self.clips)} clips, {len(self.skipped)} skipped")
+        self.lengths = [len(c) for c in self.clips]                       # frames per clip, for pair_of_frames
 
     def __len__(self): return len(self.clips) * self.repeats
     def set_epoch(self, epoch: int): self.epoch = epoch
 
     def pair(self, i: int) -> tuple[int, int, int]:
-        "(clip number, source frame, driving frame) of item i: two different frames, seeded by (seed, epoch, i)."
-        if not 0 <= i < len(self): raise IndexError(f"item {i} out of range for {len(self)} items")
-        c = i % len(self.clips)
-        s, d = np.random.default_rng([self.seed, self.epoch, i]).choice(len(self.clips[c]), 2, replace=False)
-        return c, int(s), int(d)
+        "(clip number, source frame, driving frame) of item i (`pair_of_frames`)."
+        return pair_of_frames(i, len(self), self.lengths, self.seed, self.epoch)
 
     def _image(self, clip: ClipCrops, k: int) -> torch.Tensor:
         x = clip.image(k)
