@@ -40,7 +40,7 @@ __all__ = ['READ_SIZE', 'REAL_CLIPS', 'REAL_PHOTOS', 'SAME_PERSON', 'TUNE', 'FAC
            'synthetic_pairs', 'real_pairs', 'score_pairs', 'summarize', 'run_systems', 'seed_groups', 'group_scores',
            'table_rows', 'markdown_table', 'csv_table', 'make_tables', 'claim_verdict', 'claim_verdicts',
            'parse_generators', 'evaluate_systems', 'finite_or_none', 'write_run', 'add_evaluate_arguments',
-           'cmd_evaluate', 'real_goal_verdicts']
+           'cmd_evaluate', 'real_goal_verdicts', 'paired_bootstrap']
 
 # %% ../nbs/12_evaluate.ipynb #e6d79840
 def psnr(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:  # (B, C, H, W) x2 -> (B,)
@@ -648,7 +648,7 @@ REAL_GOALS = (   # (benchmark, metric, higher is better, the references to beat)
     ('real/self', 'psnr', True, ('source', 'warp')), ('real/self', 'ssim', True, ('source', 'warp')))
 
 def real_goal_verdicts(results: dict, system: str) -> list:  # rows (benchmark, metric, verdict, detail)
-    "For each of REAL_GOALS: 'beats', 'loses' (or 'ties', for no_face) against every reference, from the results' mean scores."
+    "For each of REAL_GOALS: 'beats', 'loses' (or 'ties', for no_face) against every reference, from the results' mean scores; the detail adds the paired 95 % intervals where per-pair scores are there."
     rows = []
     for bench, metric, higher, refs in REAL_GOALS:
         sc = results['scores'].get(bench, {})
@@ -658,5 +658,36 @@ def real_goal_verdicts(results: dict, system: str) -> list:  # rows (benchmark, 
         if mine is None or any(v is None for v in others.values()): rows.append((bench, metric, 'missing', 'no value')); continue
         better = [(mine > v) if higher else (mine < v) for v in others.values()]
         verdict = 'beats' if all(better) else 'ties' if metric == 'no_face' and all(mine <= v for v in others.values()) else 'loses'
-        rows.append((bench, metric, verdict, f"{system} {mine:.3f} vs " + ', '.join(f'{r} {v:.3f}' for r, v in others.items())))
+        detail = f"{system} {mine:.3f} vs " + ', '.join(f'{r} {v:.3f}' for r, v in others.items())
+        if metric != 'no_face' and bench in results.get('per_pair', {}):   # paired 95 % intervals (paired_bootstrap, below)
+            ci = [(r, paired_bootstrap(results, bench, metric, system, r)) for r in refs]
+            detail += '; paired ' + ', '.join(f'− {r}: {d:+.3f} [{lo:+.3f}, {hi:+.3f}]' for r, (d, lo, hi, _) in ci)
+        rows.append((bench, metric, verdict, detail))
     return rows
+
+# %% ../nbs/12_evaluate.ipynb #ba0616fe
+def _paired_rows(a: dict, b: dict, metric: str) -> list:  # indices of the pairs both systems can be compared on
+    if metric in ('psnr', 'ssim'): return [i for i, (x, y) in enumerate(zip(a[metric], b[metric])) if x is not None and y is not None]
+    key = 'pose_error' if metric == 'prmse' else metric
+    def ok(d, i): v = d[key][i]; return d['found'][i] and d['reference'][i] and v is not None and (not isinstance(v, list) or None not in v)
+    return [i for i in range(len(a['found'])) if ok(a, i) and ok(b, i)]
+
+def paired_bootstrap(results: dict,      # a `meshreenact evaluate` results dict (its 'per_pair')
+                     bench: str,         # e.g. 'real/cross'
+                     metric: str,        # 'csim', 'aucon', 'exp_error', 'psnr', 'ssim' or 'prmse'
+                     system: str, reference: str,
+                     n_boot: int = 4000, seed: int = 0) -> tuple:  # (difference, lo, hi, n): system - reference, 95 % interval, pairs used
+    "The paired difference system − reference over the pairs both were scored on, with a seeded percentile-bootstrap 95 % interval."
+    pp = results['per_pair'][bench]; a, b = pp[system], pp[reference]
+    rows = _paired_rows(a, b, metric); n = len(rows)
+    if n < 2: return (float('nan'),) * 3 + (n,)
+    if metric == 'prmse':   # pooled RMSE over the three angles of every pair, as `prmse`
+        ea, eb = (np.array([d['pose_error'][i] for i in rows], dtype=np.float64) for d in (a, b))
+        stat = lambda r: np.sqrt((ea[r] ** 2).mean()) - np.sqrt((eb[r] ** 2).mean())
+    else:
+        diff = np.array([a[metric][i] - b[metric][i] for i in rows], dtype=np.float64)
+        stat = lambda r: diff[r].mean()
+    draws = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+    boots = np.array([stat(r) for r in draws])
+    lo, hi = np.percentile(boots, [2.5, 97.5])
+    return float(stat(np.arange(n))), float(lo), float(hi), n

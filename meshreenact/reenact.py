@@ -221,12 +221,14 @@ class GeneratorConfig:
     flow_draw_size: int | None = None  # the flow decoder draws Δ at this size, resized to `size` (None: at `size`)
     mesh_prior: bool = False           # beyond the paper: T* = the meshes' own flow (harmonically extended) + the decoder's Δ
     pixel_path: bool = False           # beyond the paper: Î_d = A warp(I_s, T*) + (1 - A) decoded, A learned
+    relative_correction: bool = False  # with mesh_prior: Δ = D(M_s, M_d) - D(M_s, M_s), zero when the face does not move
 
     def __post_init__(self):
         _size2(self.size)
         if self.motion_encoder not in ('gcn', 'cnn'): raise ValueError(f"motion_encoder: expected 'gcn' or 'cnn', got {self.motion_encoder!r}")
         if len(self.gcn_channels) != 4: raise ValueError(f"gcn_channels: the paper's encoder has 4 blocks, got {self.gcn_channels}")
         if self.level < 0: raise ValueError(f"level: must be >= 0, got {self.level}")
+        if self.relative_correction and not self.mesh_prior: raise ValueError("relative_correction: corrects the mesh prior; set mesh_prior=True too")
 
     @classmethod
     def tiny(cls, **changes) -> 'GeneratorConfig':
@@ -340,11 +342,15 @@ class Generator(nn.Module):
         check_tensor(image, 'image', (None, 3, self.config.size, self.config.size))
         stacked = self.meshes(source, driving)
         if len(stacked) != len(image): raise ValueError(f"image and coefficients batch sizes differ: {len(image)} vs {len(stacked)}")
-        flow = self.motion(stacked.to(image.dtype))                                 # T* (the paper), or the correction Δ = T* - Id ...
-        prior = None
-        if self.config.mesh_prior:                                                 # ... added to the mesh's own flow: T* = F_mesh + Δ
-            prior = self.prior_flow(stacked).to(flow)
-            flow = flow - identity_grid(*flow.shape[:3], device=flow.device, dtype=flow.dtype) + prior
+        stacked = stacked.to(image.dtype); B = len(stacked)
+        relative = self.config.mesh_prior and self.config.relative_correction
+        at_rest = [stacked_mesh(stacked[..., :3], stacked[..., :3])] if relative else []   # M_s beside itself: no motion
+        flows = self.motion(torch.cat([stacked, *at_rest]))                        # one batch: BatchNorm sees both halves
+        flow, prior = flows[:B], None                                              # T* (the paper), or the decoder's D(M_s, M_d) ...
+        if self.config.mesh_prior:                                                 # ... turned into a correction of the mesh's own flow:
+            prior = self.prior_flow(stacked).to(flow)                              # T* = F_mesh + Δ, with Δ = D(M_s, M_d) - D(M_s, M_s)
+            rest = flows[B:] if relative else identity_grid(*flow.shape[:3], device=flow.device, dtype=flow.dtype)   # or D(M_s, M_d) - Id
+            flow = flow - rest + prior
         out = self.reenact(image, flow)
         return GeneratorOutput(**vars(out), stacked=stacked, prior=prior)
 
@@ -364,7 +370,7 @@ def export_onnx(generator: Generator,       # a Generator (its flow decoder and 
                 path,                       # the .onnx file to write (atomically)
                 batch: int = 1,             # fixed batch size of the exported graph
                 opset: int = 18):           # >= 16 for GridSample, 18 for the anti-aliased Resize
-    "Export the 2-D part (flow decoder + reenacting module) to ONNX: inputs 'source', 'motion_feature' (and 'prior', the mesh prior's flow, for a mesh_prior generator); output 'image'."
+    "Export the 2-D part (flow decoder + reenacting module) to ONNX: inputs 'source', 'motion_feature' (and 'prior', the mesh prior's flow, for a mesh_prior generator; with relative_correction pass prior - (D(M_s, M_s) - Id), the rest term computed outside); output 'image'."
     if opset < 18: raise ValueError(f"opset: the occlusion net's anti-aliased resize needs opset 18 or later, got {opset}")
     prior = generator.config.mesh_prior
     m = Reenact2D(generator.motion.decoder, generator.reenact, prior).eval()

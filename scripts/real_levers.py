@@ -20,6 +20,7 @@ LEVERS = {                                      # GeneratorConfig switches (beyo
     'prior': {'mesh_prior': True},              # T* = the meshes' extended flow + the decoder's correction
     'pixel': {'pixel_path': True},              # Î_d = A warp(I_s, T*) + (1 - A) decoded
     'prior+pixel': {'mesh_prior': True, 'pixel_path': True},
+    'prior+pixel+rel': {'mesh_prior': True, 'pixel_path': True, 'relative_correction': True},   # Δ = D(M_s, M_d) - D(M_s, M_s)
 }
 
 def export(G, cfg: TrainConfig, step: int, path: Path) -> Path:
