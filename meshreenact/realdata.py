@@ -19,11 +19,12 @@ from .fit import fit_landmarks
 from .video import crop_clip, resize_images
 
 # %% auto #0
-__all__ = ['REAL_TRAIN', 'LUMA', 'PAIR_KEYS', 'ClipFrames', 'clip_frames', 'real_training_clips', 'similarity_augment',
-           'photometric', 'ClipPairs', 'MixedPairs']
+__all__ = ['REAL_TRAIN', 'REAL_TUNE', 'LUMA', 'PAIR_KEYS', 'ClipFrames', 'clip_frames', 'real_training_clips',
+           'similarity_augment', 'photometric', 'ClipPairs', 'MixedPairs']
 
 # %% ../nbs/09b_realdata.ipynb #f15d95b7
-REAL_TRAIN = {'WolfgangLanger_Pexels.mp4': (120, None)}   # clip -> [first, last) frames trained on; everything else in the sample media is held out
+REAL_TRAIN = {'WolfgangLanger_Pexels.mp4': (120, 400)}   # clip -> [first, last) frames trained on; everything else in the sample media is held out
+REAL_TUNE = {'WolfgangLanger_Pexels.mp4': (400, None)}    # frames for choosing settings (scripts/tune_real.py): never trained on, never scored by `evaluate`
 
 @dataclass
 class ClipFrames:
@@ -69,10 +70,11 @@ def clip_frames(model: MorphableModel,
         with atomic_write(out) as f: torch.save(d, f)
     return ClipFrames(path.name, **d)
 
-def real_training_clips(model: MorphableModel, size: int = 64, step: int = 2, media: dict | None = None) -> list:
-    "The `REAL_TRAIN` frames of the sample media as ClipFrames."
+def real_training_clips(model: MorphableModel, size: int = 64, step: int = 2, media: dict | None = None,
+                        frames: dict = REAL_TRAIN) -> list:  # frames: REAL_TRAIN, or REAL_TUNE for choosing settings
+    "The `REAL_TRAIN` (or `REAL_TUNE`) frames of the sample media as ClipFrames."
     media = media if media is not None else sample_media(verbose=False)
-    return [clip_frames(model, media[n], first, last, step=step, size=size) for n, (first, last) in REAL_TRAIN.items()]
+    return [clip_frames(model, media[n], first, last, step=step, size=size) for n, (first, last) in frames.items()]
 
 # %% ../nbs/09b_realdata.ipynb #31b7099e
 LUMA = (0.2125, 0.7154, 0.0721)   # ITU-R 709, as skimage.color.rgb2gray
