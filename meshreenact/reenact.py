@@ -222,13 +222,15 @@ class GeneratorConfig:
     mesh_prior: bool = False           # beyond the paper: T* = the meshes' own flow (harmonically extended) + the decoder's Δ
     pixel_path: bool = False           # beyond the paper: Î_d = A warp(I_s, T*) + (1 - A) decoded, A learned
     relative_correction: bool = False  # with mesh_prior: Δ = D(M_s, M_d) - D(M_s, M_s), zero when the face does not move
+    off_face_correction: bool = False  # with mesh_prior: Δ only where the mesh does not cover (T* = F_mesh on the face)
 
     def __post_init__(self):
         _size2(self.size)
         if self.motion_encoder not in ('gcn', 'cnn'): raise ValueError(f"motion_encoder: expected 'gcn' or 'cnn', got {self.motion_encoder!r}")
         if len(self.gcn_channels) != 4: raise ValueError(f"gcn_channels: the paper's encoder has 4 blocks, got {self.gcn_channels}")
         if self.level < 0: raise ValueError(f"level: must be >= 0, got {self.level}")
-        if self.relative_correction and not self.mesh_prior: raise ValueError("relative_correction: corrects the mesh prior; set mesh_prior=True too")
+        for k in ('relative_correction', 'off_face_correction'):
+            if getattr(self, k) and not self.mesh_prior: raise ValueError(f"{k}: corrects the mesh prior; set mesh_prior=True too")
 
     @classmethod
     def tiny(cls, **changes) -> 'GeneratorConfig':
@@ -330,10 +332,15 @@ class Generator(nn.Module):
         return stacked_mesh(self.mesh(source), self.mesh(identity_excluded(source, driving) if self.config.identity_exclusion else driving))
 
     @torch.no_grad()
-    def prior_flow(self, stacked: torch.Tensor) -> torch.Tensor:  # (B, n_l, 6) M* -> (B, H, W, 2)
+    def prior_flow(self, stacked: torch.Tensor, with_mask: bool = False):  # (B, n_l, 6) M* -> (B, H, W, 2) [, (B, 1, H, W) mesh cover]
         "The mesh prior (beyond the paper): the flow M_d -> M_s implies at the motion net's level, extended harmonically beyond the mesh (`render.extend_flow`)."
         flow, mask = mesh_flow(stacked[..., :3], stacked[..., 3:], self.triangles, self.config.size)
-        return extend_flow(flow, mask)
+        return (extend_flow(flow, mask), mask) if with_mask else extend_flow(flow, mask)
+
+    @staticmethod
+    def correction_weight(mask: torch.Tensor) -> torch.Tensor:  # (B, 1, H, W) mesh cover -> (B, H, W, 1) in [0, 1]
+        "off_face_correction: 1 - the mesh cover smoothed by a 5×5 mean, so Δ fades in over two pixels at the face's edge and is 0 two pixels inside."
+        return (1 - F.avg_pool2d(mask.float(), 5, 1, 2, count_include_pad=False)).permute(0, 2, 3, 1)
 
     def forward(self, image: torch.Tensor,   # (B, 3, H, W) source image I_s in [0, 1], H = W = config.size
                 source,                      # Coeffs (or (B, 62) vector) of the source image
@@ -348,9 +355,12 @@ class Generator(nn.Module):
         flows = self.motion(torch.cat([stacked, *at_rest]))                        # one batch: BatchNorm sees both halves
         flow, prior = flows[:B], None                                              # T* (the paper), or the decoder's D(M_s, M_d) ...
         if self.config.mesh_prior:                                                 # ... turned into a correction of the mesh's own flow:
-            prior = self.prior_flow(stacked).to(flow)                              # T* = F_mesh + Δ, with Δ = D(M_s, M_d) - D(M_s, M_s)
+            prior, cover = self.prior_flow(stacked, with_mask=True)                # T* = F_mesh + Δ, with Δ = D(M_s, M_d) - D(M_s, M_s)
+            prior = prior.to(flow)
             rest = flows[B:] if relative else identity_grid(*flow.shape[:3], device=flow.device, dtype=flow.dtype)   # or D(M_s, M_d) - Id
-            flow = flow - rest + prior
+            delta = flow - rest
+            if self.config.off_face_correction: delta = delta * self.correction_weight(cover).to(flow)   # the face follows its mesh
+            flow = prior + delta
         out = self.reenact(image, flow)
         return GeneratorOutput(**vars(out), stacked=stacked, prior=prior)
 

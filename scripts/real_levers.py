@@ -21,6 +21,7 @@ LEVERS = {                                      # GeneratorConfig switches (beyo
     'pixel': {'pixel_path': True},              # Î_d = A warp(I_s, T*) + (1 - A) decoded
     'prior+pixel': {'mesh_prior': True, 'pixel_path': True},
     'prior+pixel+rel': {'mesh_prior': True, 'pixel_path': True, 'relative_correction': True},   # Δ = D(M_s, M_d) - D(M_s, M_s)
+    'prior+pixel+rel+off': {'mesh_prior': True, 'pixel_path': True, 'relative_correction': True, 'off_face_correction': True},   # and Δ off the face only
 }
 
 def export(G, cfg: TrainConfig, step: int, path: Path) -> Path:
