@@ -174,7 +174,7 @@ def main(argv=None) -> int:
 def add_train_arguments(p):
     "The options of `meshreenact train` on an argparse parser."
     p.add_argument('--config', default='tiny', choices=('tiny', 'paper', 'toy', 'prior', 'real'), help='preset (default: tiny; prior: the committed generator, mesh prior + pixel path; real: the same with --data mixed)')
-    p.add_argument('--data', default='synthetic', help="'synthetic' (default), 'toy', 'mixed' (the sample clip's real pairs + synthetic heads), a folder of clips (VoxCeleb layout), or a folder made by `meshreenact prepare`")
+    p.add_argument('--data', default='synthetic', help="'synthetic' (default), 'toy', 'mixed' (the sample clip's real pairs + synthetic heads), 'textured' (real-textured heads + synthetic heads), a folder of clips (VoxCeleb layout), or a folder made by `meshreenact prepare`")
     p.add_argument('--run-dir', default=None, help='checkpoint, metrics and samples folder (default: runs/CONFIG)')
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:1 ... (default: CUDA if available)')
     p.add_argument('--steps', type=int, default=None, help="total steps (default: the preset's)")

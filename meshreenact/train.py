@@ -33,6 +33,7 @@ from .synthetic import SyntheticHeads
 from .video import FramePairs, find_clips
 from .morphable import load_bfm
 from .realdata import ClipPairs, MixedPairs, real_training_clips
+from .textured import TexturedHeads, PhotometricPairs
 from .prepare import is_prepared, prepared_datasets
 from .regress import default_regressor_path
 from .keypoints import KeypointGenerator, KeypointConfig
@@ -74,7 +75,8 @@ class TrainConfig:
     train_items: int = 1024          # synthetic / toy data: distinct training pairs (rendered once, then cached)
     items_per_clip: int = 1          # a folder of clips: pairs per clip and epoch (FOMM's num_repeats): few clips fill a batch
     real_fraction: float = 0.5       # data='mixed': share of real same-person pairs (realdata.REAL_TRAIN) among the synthetic ones
-    grayscale: float = 0.2           # data='mixed': probability that a real pair is turned gray (realdata.photometric)
+    grayscale: float = 0.2           # data='mixed' / 'textured': probability that a real or textured pair is turned gray (realdata.photometric)
+    textured_fraction: float = 0.5   # data='textured': share of real-textured heads (textured.TexturedHeads) among the synthetic ones
     workers: int = 2                 # DataLoader worker processes
     amp: bool = True                 # mixed precision (CUDA only; ignored on the CPU)
     log_every: int = 10              # steps between metrics.jsonl lines
@@ -95,6 +97,7 @@ class TrainConfig:
         if min(self.steps, self.workers, self.warmup) < 0: raise ValueError(f"steps, workers and warmup must be >= 0, got {self.steps}, {self.workers}, {self.warmup}")
         if not self.lr > 0: raise ValueError(f"lr: must be positive, got {self.lr}")
         if not (0 <= self.real_fraction <= 1 and 0 <= self.grayscale <= 1): raise ValueError(f"real_fraction and grayscale: must be in [0, 1], got {self.real_fraction}, {self.grayscale}")
+        if not 0 <= self.textured_fraction <= 1: raise ValueError(f"textured_fraction: must be in [0, 1], got {self.textured_fraction}")
         if self.adversarial_lr is not None and not self.adversarial_lr > 0: raise ValueError(f"adversarial_lr: must be positive or None, got {self.adversarial_lr}")
 
     @classmethod
@@ -230,7 +233,7 @@ def add_coefficients(batch: dict, regressor: Callable | None) -> dict:
 
 # %% ../nbs/10_train.ipynb #f1fa718f
 def make_datasets(config: TrainConfig, data) -> tuple:
-    "(train, held-out) datasets for data = 'synthetic' | 'toy' | 'mixed' | a folder of clips | a prepared folder (`meshreenact prepare`) | a Dataset (held out: its first eval_size items)."
+    "(train, held-out) datasets for data = 'synthetic' | 'toy' | 'mixed' | 'textured' | a folder of clips | a prepared folder (`meshreenact prepare`) | a Dataset (held out: its first eval_size items)."
     if isinstance(data, Dataset): return data, data
     def refuse_toy():                                    # ToyGenerator reads the 'motion' only ToyPairs carry: say so before any work
         if config.generator == 'toy':
@@ -243,6 +246,12 @@ def make_datasets(config: TrainConfig, data) -> tuple:
         syn, held = make_datasets(config, 'synthetic')
         real = ClipPairs(real_training_clips(load_bfm(verbose=False), config.size), len(syn), config.seed, grayscale=config.grayscale)
         return MixedPairs(syn, real, config.real_fraction, config.seed), held
+    if data == 'textured':                               # real-textured heads (09c_textured, photometric + gray) + synthetic heads
+        refuse_toy()
+        syn, held = make_datasets(config, 'synthetic')
+        tex = TexturedHeads(config.size, length=config.train_items, seed=config.seed, cross=False, cache=cache_dir() / 'textured' / 'items',
+                            renderer=syn.renderer)
+        return MixedPairs(syn, PhotometricPairs(tex, config.grayscale, seed=config.seed), config.textured_fraction, config.seed), held
     if data == 'synthetic':
         refuse_toy()
         kw = dict(size=config.size, n_train=config.synthetic_identities, seed=config.seed, meshes=False,
