@@ -132,10 +132,10 @@ def vertex_colours(verts: torch.Tensor,      # (N, 3) image-space vertices (the 
     return col.clamp(0, 1), vis
 
 # %% ../nbs/09c_textured.ipynb #810da632
-TEXTURE_CLIPS = {'WolfgangLanger_Pexels.mp4': (248, 272, 296, 320, 344, 368, 392, 416, 440, 464)}  # frames, hands away from the face
+TEXTURE_CLIPS = {'WolfgangLanger_Pexels.mp4': (248, 272, 296, 320, 344, 368, 392)}  # frames, hands away from the face (REAL_TRAIN ends at 400: REAL_TUNE is for choosing settings)
 TEXTURE_PHOTOS = ('multi_face.jpg',)                    # every face dlib finds in them
 BACKGROUND_CLIPS = {'no_face.mp4': range(0, 95, 24), 'face_noface.mov': range(100, 169, 24),
-                    'WolfgangLanger_Pexels.mp4': range(250, 472, 25)}   # frames; crops avoid every face found
+                    'WolfgangLanger_Pexels.mp4': range(250, 400, 25)}   # frames; crops avoid every face found
 BACKGROUND_PHOTOS = ('free-mountain-vector-01.jpg', 'Image_with_alpha.png')   # not multi_face.jpg: dlib misses one of its five faces
 
 def held_out_uses(clips: dict,         # {clip name: frame numbers used}

@@ -68,12 +68,13 @@ def main(argv=None):
     ap.add_argument('generators', nargs='*', help='NAME=PATH of exported generators')
     ap.add_argument('--pairs', type=int, default=48)
     ap.add_argument('--seed', type=int, default=1)
-    ap.add_argument('--cross', type=int, default=24, help='cross-identity pairs (0: none)')
+    ap.add_argument('--cross', type=int, default=64, help='cross-identity pairs (0: none)')
+    ap.add_argument('--size', type=int, default=64, help='image side (the generators must all work at it)')
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     model = load_bfm(verbose=False)
     gens = parse_generators(a.generators)
-    p = tune_pairs(model, a.pairs, a.seed)
+    p = tune_pairs(model, a.pairs, a.seed, a.size)
     s, d = p['sources'], p['drivers']
     outs = {'source': s, 'warp': mesh_warp(model, s, Coeffs.from_vector(p['source_coeffs']), Coeffs.from_vector(p['driver_coeffs']))[0]}
     loaded = {}
@@ -87,7 +88,7 @@ def main(argv=None):
         ps, ss = psnr(x, d), ssim(x, d)
         print(f'{name:34s} {ps.mean():7.2f} {ss.mean():7.3f} {ps[rest].mean() if rest.any() else float("nan"):10.2f}')
     if not a.cross: return
-    src = multi_face_sources(model)
+    src = multi_face_sources(model, a.size)
     g = torch.Generator().manual_seed(a.seed + 1)
     i = torch.randint(0, len(src['images']), (a.cross,), generator=g); j = torch.randint(0, len(p['drivers']), (a.cross,), generator=g)
     cs, cc, cd, dc = src['images'][i], src['coeffs'][i], p['drivers'][j], p['driver_coeffs'][j]
