@@ -328,10 +328,12 @@ class Generator(nn.Module):
         return stacked_mesh(self.mesh(source), self.mesh(identity_excluded(source, driving) if self.config.identity_exclusion else driving))
 
     @torch.no_grad()
-    def prior_flow(self, stacked: torch.Tensor) -> torch.Tensor:  # (B, n_l, 6) M* -> (B, H, W, 2)
-        "The mesh prior (beyond the paper): the flow M_d -> M_s implies at the motion net's level, extended harmonically beyond the mesh (`render.extend_flow`)."
+    def prior_flow(self, stacked: torch.Tensor,   # (B, n_l, 6) M*
+                   solver: str = 'torch',     # `render.extend_flow`'s: 'torch' (on the device) or 'scipy' (the reference)
+                  ) -> torch.Tensor:          # (B, H, W, 2)
+        "The mesh prior (beyond the paper): the flow M_d -> M_s implies at the motion net's level, extended harmonically beyond the mesh (`render.extend_flow`, solved in torch on the device)."
         flow, mask = mesh_flow(stacked[..., :3], stacked[..., 3:], self.triangles, self.config.size)
-        return extend_flow(flow, mask)
+        return extend_flow(flow, mask, solver=solver)
 
     def forward(self, image: torch.Tensor,   # (B, 3, H, W) source image I_s in [0, 1], H = W = config.size
                 source,                      # Coeffs (or (B, 62) vector) of the source image
