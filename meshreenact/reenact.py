@@ -178,11 +178,12 @@ class ReenactingModule(nn.Module):
 
     def forward(self, source: torch.Tensor,   # (B, 3, H, W) source image I_s in [0, 1]
                 flow: torch.Tensor,           # (B, H, W, 2) T* from the motion net
+                features: torch.Tensor | None = None,  # (B or 1, C, h, w) ξ = encode(source), when the source is fixed (a video): encoded once
                ) -> ReenactOutput:
         check_shape(source, 'source', (None, 3, None, None))
         B, _, H, W = source.shape
         check_shape(flow, 'flow', (B, H, W, 2))
-        feat = self.encode(source)
+        feat = self.encode(source) if features is None else features.expand(B, -1, -1, -1)
         o, m = self.occlude(source, flow, feat.shape[-2:])
         mf = masked_flow(resize_flow(flow, feat.shape[-2:]), m)
         x = self.decoder_features(feat, mf, o, (H, W))
@@ -338,6 +339,7 @@ class Generator(nn.Module):
     def forward(self, image: torch.Tensor,   # (B, 3, H, W) source image I_s in [0, 1], H = W = config.size
                 source,                      # Coeffs (or (B, 62) vector) of the source image
                 driving,                     # Coeffs (or (B, 62) vector) of the driving image
+                features: torch.Tensor | None = None,  # (B or 1, C, h, w) the source's appearance features `reenact.encode(image)`, if cached
                ) -> GeneratorOutput:
         check_tensor(image, 'image', (None, 3, self.config.size, self.config.size))
         stacked = self.meshes(source, driving)
@@ -347,7 +349,7 @@ class Generator(nn.Module):
         if self.config.mesh_prior:                                                 # ... added to the mesh's own flow: T* = F_mesh + Δ
             prior = self.prior_flow(stacked).to(flow)
             flow = flow - identity_grid(*flow.shape[:3], device=flow.device, dtype=flow.dtype) + prior
-        out = self.reenact(image, flow)
+        out = self.reenact(image, flow, features)
         return GeneratorOutput(**vars(out), stacked=stacked, prior=prior)
 
 # %% ../nbs/08_reenact.ipynb #587650c6
