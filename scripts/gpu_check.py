@@ -2,6 +2,7 @@
 
     python scripts/gpu_check.py                        # on a CUDA machine (paper configuration, 256 px)
     python scripts/gpu_check.py --device cpu --tiny    # the same checks on tiny settings, CPU, gloo (about a minute)
+    python scripts/gpu_check.py --sections 3 6         # only some of the numbered checks below
 
 What it prints, in order:
 1. training: `train.train` with `TrainConfig.paper()` (the full Eq. 4: VGG19 pyramid with random weights, as costly as
@@ -182,7 +183,8 @@ def mesh_prior(a, device, model, hier):
     from meshreenact.reenact import Generator, GeneratorConfig
     from meshreenact.render import mesh_flow, extend_flow
     from meshreenact.train import load_trained_generator
-    section(f"6. the mesh prior on {device}: torch multigrid-CG on the device vs scipy on the CPU (batch 8), median of {a.repeats} interleaved rounds")
+    rounds = min(a.repeats, 5)                    # scipy takes seconds a batch at 256 px
+    section(f"6. the mesh prior on {device}: torch multigrid-CG on the device vs scipy on the CPU (batch 8), median of {rounds} interleaved rounds")
     g = Generator(GeneratorConfig.tiny(mesh_prior=True), model, hier)
     st = g.meshes(Coeffs.sample(8, seed=1), Coeffs.sample(8, seed=2))
     print(f"  {'size':>5s} {'scipy ms':>9s} {'torch ms':>9s} {'scipy/torch':>12s} {'max |diff|':>11s}")
@@ -190,7 +192,7 @@ def mesh_prior(a, device, model, hier):
         flow, mask = mesh_flow(st[..., :3], st[..., 3:], g.triangles, S)
         fd, md = flow.to(device), mask.to(device)
         def on_device(): extend_flow(fd, md); sync(device)
-        ms = interleaved({'scipy': lambda: extend_flow(flow, mask, solver='scipy'), 'torch': on_device}, a.repeats)
+        ms = interleaved({'scipy': lambda: extend_flow(flow, mask, solver='scipy'), 'torch': on_device}, rounds)
         d = (extend_flow(fd, md).cpu() - extend_flow(flow, mask, solver='scipy')).abs().max().item()
         print(f"  {S:5d} {ms['scipy']:9.1f} {ms['torch']:9.1f} {ms['scipy'] / ms['torch']:12.2f} {d:11.1e}")
     torch.backends.cuda.matmul.allow_tf32 = False; torch.backends.cudnn.allow_tf32 = False
@@ -219,6 +221,7 @@ def main(argv=None):
     ap.add_argument('--warmup-steps', type=int, default=None, help='steps left out of the median (default 10; tiny: 1)')
     ap.add_argument('--repeats', type=int, default=None, help='timing repeats (default 30; tiny: 3)')
     ap.add_argument('--ddp-steps', type=int, default=None)
+    ap.add_argument('--sections', type=int, nargs='+', default=[1, 2, 3, 4, 5, 6], help='which of the numbered checks to run (default all)')
     ap.add_argument('--ddp-worker', action='store_true', help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     a.batches = a.batches or ([2, 4] if a.tiny else [8, 16])
@@ -240,13 +243,16 @@ def main(argv=None):
           f"{torch.get_num_threads()} CPU threads; {'tiny' if a.tiny else 'paper'} settings")
     model = load_bfm(verbose=False); hier = MeshHierarchy.build(model.mean, model.triangles)
     size = 64 if a.tiny else 256
-    t = time.perf_counter()
-    pool = render_pool(size, 8 if a.tiny else 32, workers=0 if a.tiny else min(8, os.cpu_count() or 1))
-    held = Pool(render_pool(size, 4 if a.tiny else 8, 'test'), 4 if a.tiny else 8)
-    print(f"synthetic pool: {len(pool)} training pairs and {len(held)} held-out pairs at {size} px, rendered in {time.perf_counter() - t:.1f} s")
-    for name, fn in (('training', lambda: train_speed(a, device, pool, held)), ('table 5', lambda: table5(a, device, model, hier)),
-                     ('cpu vs device', lambda: cpu_vs_device(a, device, model, hier)), ('torchrun', lambda: torchrun_check(a, device)),
-                     ('fps', lambda: fps(a, device, model, hier)), ('mesh prior', lambda: mesh_prior(a, device, model, hier))):
+    if 1 in a.sections:
+        t = time.perf_counter()
+        pool = render_pool(size, 8 if a.tiny else 32, workers=0 if a.tiny else min(8, os.cpu_count() or 1))
+        held = Pool(render_pool(size, 4 if a.tiny else 8, 'test'), 4 if a.tiny else 8)
+        print(f"synthetic pool: {len(pool)} training pairs and {len(held)} held-out pairs at {size} px, rendered in {time.perf_counter() - t:.1f} s")
+    checks = (('training', lambda: train_speed(a, device, pool, held)), ('table 5', lambda: table5(a, device, model, hier)),
+              ('cpu vs device', lambda: cpu_vs_device(a, device, model, hier)), ('torchrun', lambda: torchrun_check(a, device)),
+              ('fps', lambda: fps(a, device, model, hier)), ('mesh prior', lambda: mesh_prior(a, device, model, hier)))
+    for number, (name, fn) in enumerate(checks, 1):
+        if number not in a.sections: continue
         t = time.perf_counter()
         try: fn()
         except Exception as e: print(f"  {name} FAILED: {type(e).__name__}: {str(e)[:500]}")
