@@ -28,7 +28,7 @@ STAGES = ('decode', 'track', 'fit', 'smooth', 'reenact', 'paste', 'encode')
 def generator_parts(G, batch: int, reps: int = 3) -> str:
     "Milliseconds per frame of the generator's parts on one batch (mesh construction, motion net, mesh prior, reenacting module)."
     S = G.config.size
-    img = torch.rand(batch, 3, S, S)
+    img = torch.rand(1, 3, S, S).expand(batch, -1, -1, -1)         # one source, as in a video
     cs, cd = Coeffs.sample(batch, seed=1), Coeffs.sample(batch, seed=2)
     t = dict.fromkeys(('meshes', 'motion net', 'prior', 'reenacting module', 'the prior by scipy instead'), 0.0)
     with torch.no_grad():
@@ -42,7 +42,7 @@ def generator_parts(G, batch: int, reps: int = 3) -> str:
             flow = G.motion(st); lap('motion net')
             prior = G.prior_flow(st) if G.config.mesh_prior else None; lap('prior')
             if prior is not None: flow = flow - identity_grid(*flow.shape[:3]) + prior
-            G.reenact(img, flow); lap('reenacting module')
+            G.reenact(img, flow, G.reenact.encode(img[:1])); lap('reenacting module')   # the source encoded once, as the pipeline does
             if G.config.mesh_prior: G.prior_flow(st, solver='scipy'); lap('the prior by scipy instead')
     return ', '.join(f'{k} {1e3 * v / reps / batch:.1f}' for k, v in t.items()) + ' ms/frame'
 
