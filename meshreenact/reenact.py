@@ -178,11 +178,12 @@ class ReenactingModule(nn.Module):
 
     def forward(self, source: torch.Tensor,   # (B, 3, H, W) source image I_s in [0, 1]
                 flow: torch.Tensor,           # (B, H, W, 2) T* from the motion net
+                features: torch.Tensor | None = None,  # (B or 1, C, h, w) ξ = encode(source), when the source is fixed (a video): encoded once
                ) -> ReenactOutput:
         check_shape(source, 'source', (None, 3, None, None))
         B, _, H, W = source.shape
         check_shape(flow, 'flow', (B, H, W, 2))
-        feat = self.encode(source)
+        feat = self.encode(source) if features is None else features.expand(B, -1, -1, -1)
         o, m = self.occlude(source, flow, feat.shape[-2:])
         mf = masked_flow(resize_flow(flow, feat.shape[-2:]), m)
         x = self.decoder_features(feat, mf, o, (H, W))
@@ -332,10 +333,14 @@ class Generator(nn.Module):
         return stacked_mesh(self.mesh(source), self.mesh(identity_excluded(source, driving) if self.config.identity_exclusion else driving))
 
     @torch.no_grad()
-    def prior_flow(self, stacked: torch.Tensor, with_mask: bool = False):  # (B, n_l, 6) M* -> (B, H, W, 2) [, (B, 1, H, W) mesh cover]
-        "The mesh prior (beyond the paper): the flow M_d -> M_s implies at the motion net's level, extended harmonically beyond the mesh (`render.extend_flow`)."
+    def prior_flow(self, stacked: torch.Tensor,   # (B, n_l, 6) M*
+                   with_mask: bool = False,   # also return the driving mesh's cover (B, 1, H, W)
+                   solver: str = 'torch',     # `render.extend_flow`'s: 'torch' (on the device) or 'scipy' (the reference)
+                  ):                          # (B, H, W, 2) [, (B, 1, H, W)]
+        "The mesh prior (beyond the paper): the flow M_d -> M_s implies at the motion net's level, extended harmonically beyond the mesh (`render.extend_flow`, solved in torch on the device)."
         flow, mask = mesh_flow(stacked[..., :3], stacked[..., 3:], self.triangles, self.config.size)
-        return (extend_flow(flow, mask), mask) if with_mask else extend_flow(flow, mask)
+        ext = extend_flow(flow, mask, solver=solver)
+        return (ext, mask) if with_mask else ext
 
     @staticmethod
     def correction_weight(mask: torch.Tensor) -> torch.Tensor:  # (B, 1, H, W) mesh cover -> (B, H, W, 1) in [0, 1]
@@ -345,6 +350,7 @@ class Generator(nn.Module):
     def forward(self, image: torch.Tensor,   # (B, 3, H, W) source image I_s in [0, 1], H = W = config.size
                 source,                      # Coeffs (or (B, 62) vector) of the source image
                 driving,                     # Coeffs (or (B, 62) vector) of the driving image
+                features: torch.Tensor | None = None,  # (B or 1, C, h, w) the source's appearance features `reenact.encode(image)`, if cached
                ) -> GeneratorOutput:
         check_tensor(image, 'image', (None, 3, self.config.size, self.config.size))
         stacked = self.meshes(source, driving)
@@ -361,7 +367,7 @@ class Generator(nn.Module):
             delta = flow - rest
             if self.config.off_face_correction: delta = delta * self.correction_weight(cover).to(flow)   # the face follows its mesh
             flow = prior + delta
-        out = self.reenact(image, flow)
+        out = self.reenact(image, flow, features)
         return GeneratorOutput(**vars(out), stacked=stacked, prior=prior)
 
 # %% ../nbs/08_reenact.ipynb #587650c6

@@ -9,12 +9,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from .core import identity_grid, normalized_to_pixel, warp, check_tensor, show_image
 
 # %% auto #0
 __all__ = ['Raster', 'rasterize', 'interpolate', 'vertex_normals', 'lambert', 'render', 'mesh_flow', 'flow_visibility',
-           'harmonic_extension', 'extend_flow', 'hsv_to_rgb', 'flow_to_color', 'plot_flow_arrows', 'show_flow']
+           'harmonic_extension', 'grid_laplacian', 'restrict_sum', 'prolong_copy', 'Multigrid', 'multigrid_vcycle',
+           'harmonic_extension_torch', 'erode_mask', 'extend_flow', 'hsv_to_rgb', 'flow_to_color', 'plot_flow_arrows',
+           'show_flow']
 
 # %% ../nbs/04_render.ipynb #e4528726
 @dataclass
@@ -267,20 +270,131 @@ def harmonic_extension(values: np.ndarray,   # (H, W, C) known values (read wher
     u[free] = np.stack([solve(rhs[:, c]) for c in range(u.shape[-1])], -1)
     return u
 
+
+# %% ../nbs/04_render.ipynb #c3a1f0d3
+def grid_laplacian(u: torch.Tensor,     # (N, H, W) a field, zero off `free`
+                   free: torch.Tensor,  # (N, H, W) float: 1 on the unknown pixels
+                   weight: float = 1.0, # the stencil's weight (2^l on level l of `multigrid_vcycle`)
+                  ) -> torch.Tensor:    # (N, H, W), zero off `free`
+    "weight * (4 u_ij - u_{i+1,j} - u_{i-1,j} - u_{i,j+1} - u_{i,j-1}) on the free pixels; outside the grid counts as 0."
+    q = F.pad(u, (1, 1, 1, 1))
+    nb = q[:, 2:, 1:-1] + q[:, :-2, 1:-1]
+    nb += q[:, 1:-1, 2:]; nb += q[:, 1:-1, :-2]
+    return (4 * u - nb).mul_(free if weight == 1 else free * weight)
+
+def restrict_sum(x: torch.Tensor) -> torch.Tensor:  # (N, H, W) -> (N, ceil(H/2), ceil(W/2))
+    "R: each coarse pixel the sum of its 2x2 children (odd sides: the missing children count as 0)."
+    H, W = x.shape[-2:]
+    if H % 2 or W % 2: x = F.pad(x, (0, W % 2, 0, H % 2))
+    return x[:, 0::2, 0::2] + x[:, 1::2, 0::2] + x[:, 0::2, 1::2] + x[:, 1::2, 1::2]
+
+def prolong_copy(e: torch.Tensor, H: int, W: int) -> torch.Tensor:  # (N, h, w) -> (N, H, W)
+    "P = R^T: each child takes its coarse pixel's value."
+    return e.repeat_interleave(2, 1).repeat_interleave(2, 2)[:, :H, :W]
+
+@dataclass
+class Multigrid:
+    "The grids of `multigrid_vcycle` for one batch of masks, and the coarsest grid's operator factorized."
+    free: list               # [(N, H, W), (N, H/2, W/2), ...] float: a coarse pixel is free when any child is
+    coarse_cholesky: torch.Tensor  # (N, n, n) Cholesky factor of the coarsest level's operator (identity rows off free)
+
+    @classmethod
+    def build(cls, free: torch.Tensor,   # (N, H, W) float free mask of the finest grid
+              coarsest: int = 8,         # coarsen until both sides are at most this
+             ) -> 'Multigrid':
+        fs = [free]
+        while max(fs[-1].shape[-2:]) > coarsest: fs.append((restrict_sum(fs[-1]) > 0).to(free.dtype))
+        fc = fs[-1]; N, h, w = fc.shape; n = h * w
+        k = torch.arange(n, device=free.device); yy, xx = k // w, k % w
+        adj = (((yy[:, None] - yy[None]).abs() + (xx[:, None] - xx[None]).abs()) == 1).to(free.dtype)
+        lap = 2.0 ** (len(fs) - 1) * (4 * torch.eye(n, dtype=free.dtype, device=free.device) - adj)   # the 5-point stencil, dense
+        ff = fc.reshape(N, n)
+        return cls(fs, torch.linalg.cholesky(lap * ff[:, :, None] * ff[:, None, :] + torch.diag_embed(1 - ff)))
+
+def multigrid_vcycle(r: torch.Tensor,     # (N, H_l, W_l) residual on level `level`, zero off its free pixels
+                     mg: Multigrid,
+                     level: int = 0,
+                     omega: float = 0.8,  # Jacobi damping
+                    ) -> torch.Tensor:    # (N, H_l, W_l) z ~ L^-1 r, a symmetric positive definite map of r
+    "One V-cycle: a damped-Jacobi sweep, the residual summed over 2x2 blocks (R), the coarse correction copied back to the children (P = R^T), a second sweep; the coarsest level solved exactly. Level l's stencil weighs 2^l, the Galerkin operator R L P of piecewise-constant P."
+    f = mg.free[level]
+    if level == len(mg.free) - 1:
+        N, h, w = r.shape
+        return torch.cholesky_solve(r.reshape(N, h * w, 1), mg.coarse_cholesky).reshape(N, h, w) * f
+    s = 2.0 ** level
+    w = omega / (4 * s)                                            # D^-1 = 1 / (4 s), damped
+    H, W = r.shape[-2:]
+    x = w * r
+    rc = restrict_sum(r - grid_laplacian(x, f, s)) * mg.free[level + 1]
+    x = x + prolong_copy(multigrid_vcycle(rc, mg, level + 1, omega), H, W) * f
+    return x + w * (r - grid_laplacian(x, f, s))
+
+def harmonic_extension_torch(values: torch.Tensor,  # (B, H, W, C) known values (read where `known`)
+                             known: torch.Tensor,   # (B, H, W) bool: where the values hold
+                             tol: float = 1e-6,     # stop when every system's residual |b - L u| <= tol |b|
+                             max_iter: int = 200,   # multigrid-preconditioned CG needs ~10-20 on a face's mask
+                            ) -> torch.Tensor:      # (B, H, W, C), as `harmonic_extension`, on the inputs' device
+    "`harmonic_extension`'s equations L_FF u_F = -L_FK u_K for a batch, in torch: conjugate gradients preconditioned by one `multigrid_vcycle` per step, all B x C systems at once."
+    if values.ndim != 4 or known.shape != values.shape[:3]:
+        raise ValueError(f"values (B, H, W, C) and known (B, H, W) expected, got {tuple(values.shape)} and {tuple(known.shape)}")
+    B, H, W, C = values.shape
+    dt = torch.promote_types(values.dtype, torch.float32)
+    border = torch.zeros(H, W, dtype=torch.bool, device=values.device); border[[0, -1]] = True; border[:, [0, -1]] = True
+    kn = known.bool().repeat_interleave(C, 0)                                                # (B C, H, W)
+    f = (~(kn | border)).to(dt)
+    u0 = (values.to(dt).permute(0, 3, 1, 2).reshape(B * C, H, W)) * kn                     # the known values, 0 elsewhere
+    N, mg = B * C, Multigrid.build(f)
+    dot = lambda a, c: torch.linalg.vecdot(a.reshape(N, -1), c.reshape(N, -1))
+    b = -grid_laplacian(u0, f)                                     # known neighbours to the right-hand side (u0 = 0 on F)
+    x, r = torch.zeros_like(b), b.clone()
+    z = multigrid_vcycle(r, mg); p = z.clone(); rz = dot(r, z)
+    bound = tol ** 2 * dot(b, b)
+    for _ in range(max_iter):
+        if bool((dot(r, r) <= bound).all()): break
+        Ap = grid_laplacian(p, f)
+        pAp = dot(p, Ap)
+        alpha = torch.where(pAp > 0, rz / pAp.clamp_min(torch.finfo(dt).tiny), 0.)[:, None, None]
+        x.addcmul_(alpha, p); r.addcmul_(alpha, Ap, value=-1)
+        z = multigrid_vcycle(r, mg); rz_new = dot(r, z)
+        beta = torch.where(rz > 0, rz_new / rz.clamp_min(torch.finfo(dt).tiny), 0.)[:, None, None]
+        p = z + beta * p; rz = rz_new
+    else:
+        if not bool((dot(r, r) <= bound).all()):
+            raise RuntimeError(f"harmonic_extension_torch: no convergence to tol={tol} in {max_iter} steps "
+                               f"(worst relative residual {(dot(r, r) / bound.clamp_min(1e-30)).max().sqrt().item() * tol:.1e})")
+    return (x + u0).reshape(B, C, H, W).permute(0, 2, 3, 1).to(values.dtype)
+
+def erode_mask(mask: torch.Tensor,  # (B, H, W) bool
+               rings: int,          # how many pixel rings to strip
+              ) -> torch.Tensor:    # (B, H, W) bool
+    "scipy.ndimage.binary_erosion(mask, iterations=rings, border_value=1) (the 4-neighbour cross), in torch."
+    m = mask.bool()
+    for _ in range(rings):
+        q = F.pad(m, (1, 1, 1, 1), value=True)
+        m = m & q[:, 2:, 1:-1] & q[:, :-2, 1:-1] & q[:, 1:-1, 2:] & q[:, 1:-1, :-2]
+    return m
+
 def extend_flow(flow: torch.Tensor,   # (B, H, W, 2) backward flow, meaningful where mask
                 mask: torch.Tensor,   # (B, 1, H, W) 1 on the mesh
                 rim: int = 0,         # mesh pixel rings left out of the known set (partly covered pixels)
+                solver: str = 'torch',  # 'torch': `harmonic_extension_torch` on flow's device; 'scipy': `harmonic_extension` (the reference)
                ) -> torch.Tensor:     # (B, H, W, 2)
     "The flow's displacement extended harmonically beyond the mesh, fading to zero at the image border."
-    from scipy.ndimage import binary_erosion
+    if solver not in ('torch', 'scipy'): raise ValueError(f"solver: 'torch' or 'scipy', got {solver!r}")
     B, H, W, _ = flow.shape
     ident = identity_grid(B, H, W, device=flow.device, dtype=flow.dtype)
-    disp = (flow - ident).detach().cpu().double().numpy()
-    known = mask[:, 0].detach().cpu().numpy() > 0.5                       # (B, H, W)
-    if rim > 0: known = np.stack([binary_erosion(k, iterations=rim, border_value=1) for k in known])
-    ext = np.stack([harmonic_extension(disp[b], known[b]) for b in range(B)])
-    keep = torch.from_numpy(known).to(flow.device)[..., None]
-    return torch.where(keep, flow, ident + torch.from_numpy(ext).to(flow))   # the known flow itself, bit for bit
+    if solver == 'scipy':
+        from scipy.ndimage import binary_erosion
+        disp = (flow - ident).detach().cpu().double().numpy()
+        known = mask[:, 0].detach().cpu().numpy() > 0.5                       # (B, H, W)
+        if rim > 0: known = np.stack([binary_erosion(k, iterations=rim, border_value=1) for k in known])
+        ext = torch.from_numpy(np.stack([harmonic_extension(disp[b], known[b]) for b in range(B)])).to(flow)
+        known = torch.from_numpy(known).to(flow.device)
+    else:
+        known = erode_mask(mask[:, 0].detach() > 0.5, rim)
+        ext = harmonic_extension_torch((flow - ident).detach(), known)
+    return torch.where(known[..., None], flow, ident + ext)   # the known flow itself, bit for bit
+
 
 # %% ../nbs/04_render.ipynb #60bb4878
 def hsv_to_rgb(h: torch.Tensor, s: torch.Tensor, v: torch.Tensor) -> torch.Tensor:

@@ -246,26 +246,44 @@ def bench_scans(a, model, hier, gens, ours, cd):
             print(f"  {name:30s} {ms['before']:10.2f} {ms['after']:10.2f} {ms['after'] / ms['before']:13.3f} {d:11.1e}")
 
 
+def conv1x1_matmul(x, w):
+    "A 1x1 convolution as one matmul over channels: (c_out, c_in) @ (B, c_in, H W)."
+    B, C, H, W = x.shape
+    return torch.matmul(w.reshape(w.shape[0], C), x.reshape(B, C, H * W)).reshape(B, w.shape[0], H, W)
+
+
 def bench_1x1(a):
-    "The 1x1 shortcut convolutions of the paper decoder: PyTorch's pick (batch < 16, 1 thread, 1x1: its 'slow' GEMM path) vs oneDNN."
+    "The 1x1 shortcut convolutions: PyTorch's pick (batch < 16, 1 thread, 1x1: its 'slow' GEMM path) vs oneDNN (dilation 2) vs one matmul over channels; forward, and forward + backward."
     from torch.profiler import profile
-    shapes = [(256, 128, 128), (128, 64, 256)]            # the reenacting decoder's shortcuts at 256 px
+    shapes = [(1, 256, 128, 128), (1, 128, 64, 256),       # the paper decoder's shortcuts at 256 px, batch 1
+              (16, 32, 16, 64), (8, 32, 16, 64)]            # tiny()'s at 64 px, the pipeline's and training's batches
     g = torch.Generator().manual_seed(0)
-    print(f"\n1x1 convolutions (the paper decoder's shortcuts), batch 1, median of {3 * a.rounds} interleaved rounds")
-    print(f"  {'c_in->c_out @ side':20s} {'threads':>7s} {'kernel picked':>24s} {'default ms':>11s} {'oneDNN ms':>10s} {'max |diff|':>11s}")
+    R = 3 * a.rounds
+    print(f"\n1x1 convolutions (the decoders' shortcuts), median of {R} interleaved rounds (A B C A B C ...), ms")
+    print(f"  {'B x c_in->c_out @ side':24s} {'threads':>7s} {'kernel picked':>22s} {'default':>8s} {'oneDNN':>8s} {'matmul':>8s} "
+          f"{'mm/def':>7s} {'fwd+bwd: def':>13s} {'matmul':>8s} {'mm/def':>7s} {'max |diff|':>11s}")
     n0 = torch.get_num_threads()
     for threads in (1, 2):
         torch.set_num_threads(threads)
-        for ci, co, s in shapes:
-            x, w = torch.randn(1, ci, s, s, generator=g), torch.randn(co, ci, 1, 1, generator=g) / ci ** 0.5
+        for B, ci, co, s in shapes:
+            x, w = torch.randn(B, ci, s, s, generator=g), torch.randn(co, ci, 1, 1, generator=g) / ci ** 0.5
             with torch.no_grad():
                 with profile() as p: F.conv2d(x, w)
                 kern = [e.key for e in p.key_averages() if e.key in ('aten::_slow_conv2d_forward', 'aten::mkldnn_convolution')]
                 ms = interleaved({'default': lambda: F.conv2d(x, w),
                                   # dilation does nothing to a 1x1 kernel, but it makes PyTorch route the conv to oneDNN
-                                  'onednn': lambda: F.conv2d(x, w, dilation=2)}, 3 * a.rounds)
-                d = float((F.conv2d(x, w) - F.conv2d(x, w, dilation=2)).abs().max())
-            print(f"  {f'{ci}->{co} @ {s}':20s} {threads:7d} {(kern[0][6:] if kern else '?'):>24s} {ms['default']:11.1f} {ms['onednn']:10.1f} {d:11.1e}")
+                                  'onednn': lambda: F.conv2d(x, w, dilation=2),
+                                  'matmul': lambda: conv1x1_matmul(x, w)}, R)
+                d = max(float((F.conv2d(x, w) - F.conv2d(x, w, dilation=2)).abs().max()), float((F.conv2d(x, w) - conv1x1_matmul(x, w)).abs().max()))
+            xg, wg = x.clone().requires_grad_(), w.clone().requires_grad_()
+            def fb(fn):
+                def run():
+                    xg.grad = wg.grad = None
+                    fn(xg, wg).square().mean().backward()
+                return run
+            mb = interleaved({'default': fb(F.conv2d), 'matmul': fb(conv1x1_matmul)}, R)
+            print(f"  {f'{B} x {ci}->{co} @ {s}':24s} {threads:7d} {(kern[0][6:] if kern else '?'):>22s} {ms['default']:8.2f} {ms['onednn']:8.2f} "
+                  f"{ms['matmul']:8.2f} {ms['matmul'] / ms['default']:7.2f} {mb['default']:13.2f} {mb['matmul']:8.2f} {mb['matmul'] / mb['default']:7.2f} {d:11.1e}")
     torch.set_num_threads(n0)
 
 
@@ -301,8 +319,10 @@ def main(argv=None):
     ap.add_argument('--train', action='store_true', help='also training throughput at 64 px')
     ap.add_argument('--only-train', action='store_true', help='only training throughput at 64 px')
     ap.add_argument('--train-batch', type=int, default=8)
+    ap.add_argument('--only-1x1', action='store_true', help='only the 1x1 convolution table')
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
+    if a.only_1x1: return bench_1x1(a)
     model = load_bfm(verbose=False)
     hier = MeshHierarchy.build(model.mean, model.triangles)
     if not a.only_train:

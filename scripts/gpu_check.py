@@ -2,6 +2,7 @@
 
     python scripts/gpu_check.py                        # on a CUDA machine (paper configuration, 256 px)
     python scripts/gpu_check.py --device cpu --tiny    # the same checks on tiny settings, CPU, gloo (about a minute)
+    python scripts/gpu_check.py --sections 3 6         # only some of the numbered checks below
 
 What it prints, in order:
 1. training: `train.train` with `TrainConfig.paper()` (the full Eq. 4: VGG19 pyramid with random weights, as costly as
@@ -11,7 +12,10 @@ What it prints, in order:
 3. the CPU-vs-device difference of one forward of the same weights (float32, TF32 off);
 4. a torchrun run (world size 1; NCCL on CUDA, gloo on the CPU): process group, an all_reduce check, DDP steps of
    the generator, ms/step;
-5. inference frames per second at 256 px, one frame with the source cached (paper() and light(), float32 and AMP).
+5. inference frames per second at 256 px, one frame with the source cached (paper() and light(), float32 and AMP);
+6. the mesh prior on the device: the harmonic extension by torch on the device (`render.harmonic_extension_torch`)
+   against scipy's on the CPU (the reference): the largest difference and ms per batch of 8 at 64 px and 256 px
+   (tiny: 64 px); and the committed mesh-prior generator (data_samples/generator64.pt), CPU vs device.
 
 The GPU machine has no internet: the morphable model and mesh hierarchy come from the cache. Before the run, copy them
 into an ignored folder that travels with the tree, and point the cache there:
@@ -172,6 +176,42 @@ def fps(a, device, model, hier):
     for k, v in ms.items(): print(f"  {k:22s} {v:8.2f} ms  {1e3 / v:8.1f} frames/s")
 
 
+def mesh_prior(a, device, model, hier):
+    "The mesh prior's harmonic extension on the device vs scipy on the CPU; the committed mesh-prior generator, CPU vs device."
+    from bench_fomm import interleaved
+    from meshreenact.morphable import Coeffs
+    from meshreenact.reenact import Generator, GeneratorConfig
+    from meshreenact.render import mesh_flow, extend_flow
+    from meshreenact.train import load_trained_generator
+    rounds = min(a.repeats, 5)                    # scipy takes seconds a batch at 256 px
+    section(f"6. the mesh prior on {device}: torch multigrid-CG on the device vs scipy on the CPU (batch 8), median of {rounds} interleaved rounds")
+    g = Generator(GeneratorConfig.tiny(mesh_prior=True), model, hier)
+    st = g.meshes(Coeffs.sample(8, seed=1), Coeffs.sample(8, seed=2))
+    print(f"  {'size':>5s} {'scipy ms':>9s} {'torch ms':>9s} {'scipy/torch':>12s} {'max |diff|':>11s}")
+    for S in ([64] if a.tiny else [64, 256]):
+        flow, mask = mesh_flow(st[..., :3], st[..., 3:], g.triangles, S)
+        fd, md = flow.to(device), mask.to(device)
+        def on_device(): extend_flow(fd, md); sync(device)
+        ms = interleaved({'scipy': lambda: extend_flow(flow, mask, solver='scipy'), 'torch': on_device}, rounds)
+        d = (extend_flow(fd, md).cpu() - extend_flow(flow, mask, solver='scipy')).abs().max().item()
+        print(f"  {S:5d} {ms['scipy']:9.1f} {ms['torch']:9.1f} {ms['scipy'] / ms['torch']:12.2f} {d:11.1e}")
+    torch.backends.cuda.matmul.allow_tf32 = False; torch.backends.cudnn.allow_tf32 = False
+    G, _ = load_trained_generator()
+    G = getattr(G, 'generator', G).eval()
+    B, S = 8, G.config.size
+    img = torch.rand(B, 3, S, S, generator=torch.Generator().manual_seed(0))
+    cs, cd = Coeffs.sample(B, seed=3), Coeffs.sample(B, seed=4)
+    with torch.no_grad():
+        ref = G(img, cs, cd)
+        Gd = G.to(device)
+        out = Gd(img.to(device), cs.to(device), cd.to(device))
+        def fwd(): Gd(img.to(device), cs.to(device), cd.to(device)); sync(device)
+        ms = interleaved({'fwd': fwd}, a.repeats)['fwd']
+    print(f"  committed generator (mesh prior + pixel path, {S} px), batch {B}: max |CPU - {device.type}| image "
+          f"{(out.image.cpu() - ref.image).abs().max().item():.2e}, prior {(out.prior.cpu() - ref.prior).abs().max().item():.2e}; "
+          f"{ms:.1f} ms per batch on {device} ({B / ms * 1e3:.0f} frames/s)")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--device', default=None, help="'cuda' (default when available) or 'cpu'")
@@ -181,6 +221,7 @@ def main(argv=None):
     ap.add_argument('--warmup-steps', type=int, default=None, help='steps left out of the median (default 10; tiny: 1)')
     ap.add_argument('--repeats', type=int, default=None, help='timing repeats (default 30; tiny: 3)')
     ap.add_argument('--ddp-steps', type=int, default=None)
+    ap.add_argument('--sections', type=int, nargs='+', default=[1, 2, 3, 4, 5, 6], help='which of the numbered checks to run (default all)')
     ap.add_argument('--ddp-worker', action='store_true', help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     a.batches = a.batches or ([2, 4] if a.tiny else [8, 16])
@@ -202,13 +243,16 @@ def main(argv=None):
           f"{torch.get_num_threads()} CPU threads; {'tiny' if a.tiny else 'paper'} settings")
     model = load_bfm(verbose=False); hier = MeshHierarchy.build(model.mean, model.triangles)
     size = 64 if a.tiny else 256
-    t = time.perf_counter()
-    pool = render_pool(size, 8 if a.tiny else 32, workers=0 if a.tiny else min(8, os.cpu_count() or 1))
-    held = Pool(render_pool(size, 4 if a.tiny else 8, 'test'), 4 if a.tiny else 8)
-    print(f"synthetic pool: {len(pool)} training pairs and {len(held)} held-out pairs at {size} px, rendered in {time.perf_counter() - t:.1f} s")
-    for name, fn in (('training', lambda: train_speed(a, device, pool, held)), ('table 5', lambda: table5(a, device, model, hier)),
-                     ('cpu vs device', lambda: cpu_vs_device(a, device, model, hier)), ('torchrun', lambda: torchrun_check(a, device)),
-                     ('fps', lambda: fps(a, device, model, hier))):
+    if 1 in a.sections:
+        t = time.perf_counter()
+        pool = render_pool(size, 8 if a.tiny else 32, workers=0 if a.tiny else min(8, os.cpu_count() or 1))
+        held = Pool(render_pool(size, 4 if a.tiny else 8, 'test'), 4 if a.tiny else 8)
+        print(f"synthetic pool: {len(pool)} training pairs and {len(held)} held-out pairs at {size} px, rendered in {time.perf_counter() - t:.1f} s")
+    checks = (('training', lambda: train_speed(a, device, pool, held)), ('table 5', lambda: table5(a, device, model, hier)),
+              ('cpu vs device', lambda: cpu_vs_device(a, device, model, hier)), ('torchrun', lambda: torchrun_check(a, device)),
+              ('fps', lambda: fps(a, device, model, hier)), ('mesh prior', lambda: mesh_prior(a, device, model, hier)))
+    for number, (name, fn) in enumerate(checks, 1):
+        if number not in a.sections: continue
         t = time.perf_counter()
         try: fn()
         except Exception as e: print(f"  {name} FAILED: {type(e).__name__}: {str(e)[:500]}")
