@@ -372,32 +372,42 @@ class Generator(nn.Module):
 
 # %% ../nbs/08_reenact.ipynb #587650c6
 class Reenact2D(nn.Module):
-    "The generator's 2-D part as one module: (source I_s (B, 3, H, W), motion feature F_m (B, latent)[, mesh prior (B, H, W, 2)]) -> Î_d (B, 3, H, W)."
-    def __init__(self, decoder: FlowDecoder, reenact: ReenactingModule, mesh_prior: bool = False):
+    "The generator's 2-D part as one module: (source I_s (B, 3, H, W), motion feature F_m (B, latent)[, mesh prior (B, H, W, 2)[, rest feature (B, latent)][, correction weight (B, H, W, 1)]]) -> Î_d (B, 3, H, W)."
+    def __init__(self, decoder: FlowDecoder, reenact: ReenactingModule, mesh_prior: bool = False,
+                 relative: bool = False, off_face: bool = False):   # the generator's relative_correction / off_face_correction
         super().__init__()
-        self.decoder, self.reenact, self.mesh_prior = decoder, reenact, mesh_prior
-    def forward(self, source: torch.Tensor, motion_feature: torch.Tensor, prior: torch.Tensor | None = None) -> torch.Tensor:
-        flow = self.decoder(motion_feature)
-        if self.mesh_prior:                               # T* = F_mesh + Δ, the prior computed outside (rasterizer + sparse solve)
-            flow = flow - identity_grid(*flow.shape[:3], device=flow.device, dtype=flow.dtype) + prior
-        return self.reenact(source, flow).image
+        self.decoder, self.reenact, self.mesh_prior, self.relative, self.off_face = decoder, reenact, mesh_prior, relative, off_face
+    def forward(self, source: torch.Tensor, motion_feature: torch.Tensor, *extra) -> torch.Tensor:
+        if not self.mesh_prior: return self.reenact(source, self.decoder(motion_feature)).image
+        extra = list(extra); prior = extra.pop(0)           # T* = F_mesh + Δ, the prior computed outside (rasterizer + sparse solve)
+        B = len(motion_feature)
+        if self.relative:                                   # Δ = D(F_m) - D(F_m at rest): one decoder batch, as in Generator.forward
+            flows = self.decoder(torch.cat([motion_feature, extra.pop(0)])); flow, rest = flows[:B], flows[B:]
+        else:
+            flow = self.decoder(motion_feature); rest = identity_grid(*flow.shape[:3], device=flow.device, dtype=flow.dtype)
+        delta = flow - rest
+        if self.off_face: delta = delta * extra.pop(0)      # Generator.correction_weight of the mesh cover, computed outside
+        return self.reenact(source, prior + delta).image
 
 def export_onnx(generator: Generator,       # a Generator (its flow decoder and reenacting module are exported)
                 path,                       # the .onnx file to write (atomically)
                 batch: int = 1,             # fixed batch size of the exported graph
                 opset: int = 18):           # >= 16 for GridSample, 18 for the anti-aliased Resize
-    "Export the 2-D part (flow decoder + reenacting module) to ONNX: inputs 'source', 'motion_feature' (and 'prior', the mesh prior's flow, for a mesh_prior generator; with relative_correction pass prior - (D(M_s, M_s) - Id), the rest term computed outside); output 'image'."
+    "Export the 2-D part (flow decoder + reenacting module) to ONNX: inputs 'source', 'motion_feature' (for a mesh_prior generator also 'prior', the mesh prior's flow; with relative_correction 'rest_feature', the encoder's feature of M_s beside itself; with off_face_correction 'correction_weight', `Generator.correction_weight` of the mesh cover); output 'image'."
     if opset < 18: raise ValueError(f"opset: the occlusion net's anti-aliased resize needs opset 18 or later, got {opset}")
-    prior = generator.config.mesh_prior
-    m = Reenact2D(generator.motion.decoder, generator.reenact, prior).eval()
+    cfg = generator.config; prior = cfg.mesh_prior
+    m = Reenact2D(generator.motion.decoder, generator.reenact, prior, prior and cfg.relative_correction, prior and cfg.off_face_correction).eval()
     p = next(generator.parameters())
     S = generator.config.size
     args = (torch.rand(batch, 3, S, S, device=p.device), torch.zeros(batch, m.decoder.fc.in_features, device=p.device))
+    names = ['source', 'motion_feature'] + (['prior'] if prior else []) + (['rest_feature'] if m.relative else []) + (['correction_weight'] if m.off_face else [])
     if prior: args += (identity_grid(batch, S, S, device=p.device),)
+    if m.relative: args += (torch.zeros_like(args[1]),)
+    if m.off_face: args += (torch.ones(batch, S, S, 1, device=p.device),)
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f'{path.name}.{os.getpid()}.tmp')
     try:
-        torch.onnx.export(m, args, str(tmp), dynamo=True, opset_version=opset, input_names=['source', 'motion_feature'] + (['prior'] if prior else []),
+        torch.onnx.export(m, args, str(tmp), dynamo=True, opset_version=opset, input_names=names,
                           output_names=['image'], external_data=False, verbose=False)
         os.replace(tmp, path)
     finally:

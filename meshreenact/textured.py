@@ -16,7 +16,7 @@ from .core import atomic_write, warp, normalized_to_pixel
 from .assets import cache_dir, sample_media
 from .morphable import MorphableModel, Coeffs, load_bfm, identity_excluded
 from .render import rasterize, vertex_normals, mesh_flow, flow_visibility, Raster
-from .synthetic import (HeadRenderer, SyntheticHeads, head_proxies, sample_appearance, sample_background,
+from .synthetic import (HeadRenderer, SyntheticHeads, face_features, head_proxies, sample_appearance, sample_background,
                                    sequence_coeffs, _gen)
 from .realdata import REAL_TRAIN, clip_frames, photometric
 from .fit import fit_landmarks, read_image
@@ -298,7 +298,8 @@ class TexturedHeads(Dataset):
                  n_frames: int = 250,                   # frames of a pose trajectory (synthetic.sequence_coeffs)
                  cache: str | Path | None = None,       # folder to keep rendered items in (None: always on the fly)
                  bank: dict | None = None,              # default: texture_bank()
-                 renderer: HeadRenderer | None = None):  # its model is used; default: the BFM's
+                 renderer: HeadRenderer | None = None,  # its model is used; default: the BFM's
+                 mouth: float = 0.0):                   # darkening of the mouth's inside (synthetic.face_features' w_mouth), 0: as read
         if size not in (64, 128, 256): raise ValueError(f"size: expected 64, 128 or 256, got {size!r}")
         if not (0 <= real_expressions <= 1 and 0 <= synthetic_backgrounds <= 1):
             raise ValueError(f"real_expressions and synthetic_backgrounds: must be in [0, 1], got {real_expressions}, {synthetic_backgrounds}")
@@ -309,11 +310,14 @@ class TexturedHeads(Dataset):
         self.bank = bank if bank is not None else texture_bank(model)
         if len(self.bank['names']) < 2: raise ValueError(f"bank: needs at least 2 textures (cross-identity pairs), has {len(self.bank['names'])}")
         self._colours = self.bank['colours'].float() / 255                                 # (K, N, 3)
+        if mouth:   # the inside of the lips is read from mostly closed mouths: an opened one would show lip colour, not a dark mouth
+            w = face_features(model)['w_mouth'][None, :, None] * mouth
+            self._colours = self._colours * (1 - w) + 0.3 * self._colours * w
         self.cache = None
         if cache is not None:
             bank_id = hashlib.sha256(self._colours[:, ::97].numpy().tobytes() + self.bank['backgrounds'][:, :, ::17, ::17].numpy().tobytes()).hexdigest()[:12]
             cfg = dict(size=size, seed=seed, cross=cross, meshes=meshes, id_jitter=id_jitter, real_expressions=real_expressions,
-                       synthetic_backgrounds=synthetic_backgrounds, n_frames=n_frames, bank=bank_id, v=1)
+                       synthetic_backgrounds=synthetic_backgrounds, n_frames=n_frames, bank=bank_id, v=1, **({'mouth': mouth} if mouth else {}))
             self.cache = Path(cache) / hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:12]
 
     def __len__(self): return self.length

@@ -32,18 +32,22 @@ def export(G, cfg: TrainConfig, step: int, path: Path) -> Path:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--lever', choices=sorted(LEVERS), required=True)
-    p.add_argument('--data', choices=('mixed', 'synthetic'), default='mixed')
+    p.add_argument('--data', choices=('mixed', 'synthetic', 'textured'), default='mixed')
     p.add_argument('--steps', type=int, default=1500)
     p.add_argument('--snapshot', type=int, default=None, help='also export the generator at this step')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--size', type=int, default=64, help='image side (the Resolution lever: 128)')
     p.add_argument('--real-fraction', type=float, default=None, help="share of real pairs in data='mixed' (default: the real preset's)")
     p.add_argument('--blend', type=float, default=None, help="λ_A, the pull of the pixel path's blend towards the warp (default: the real preset's)")
+    p.add_argument('--textured-mouth', type=float, default=0.0, help="data='textured': darken the mouth's inside by this much (textured.TexturedHeads' mouth)")
     p.add_argument('--tag', default='', help='appended to the run name')
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--out', default='runs/levers')
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
+    if a.textured_mouth:                        # an experiment's switch: the datasets train builds get it
+        import functools, meshreenact.train as T
+        T.TexturedHeads = functools.partial(T.TexturedHeads, mouth=a.textured_mouth)
     name = f'{a.lever}-{a.data}' + (f'-seed{a.seed}' if a.seed else '') + (f'-{a.size}px' if a.size != 64 else '') + a.tag
     extra = {k: v for k, v in (('real_fraction', a.real_fraction),) if v is not None}
     if a.blend is not None: extra['weights'] = {**TrainConfig.real().weights, 'blend': a.blend}

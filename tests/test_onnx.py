@@ -111,3 +111,28 @@ def test_chebconv_gather_form_exports(tmp_path):
                       external_data=False, verbose=False)
     out = ort.InferenceSession(str(f), providers=['CPUExecutionProvider']).run(None, {'x': x.numpy()})[0]
     assert np.abs(out - dense.numpy()).max() < 1e-5
+
+
+def test_export_committed_generator(tmp_path):
+    "The committed generator (mesh prior, correction relative to rest and off the face, pixel path): its extra inputs computed outside the graph as Generator.forward computes them."
+    import onnxruntime as ort
+    from meshreenact.morphable import Coeffs
+    from meshreenact.motion import stacked_mesh
+    from meshreenact.reenact import export_onnx
+    from meshreenact.train import load_trained_generator
+    G, cfg = load_trained_generator()
+    g = G.generator.eval()
+    assert g.config.relative_correction and g.config.off_face_correction
+    f = export_onnx(g, tmp_path / 'committed.onnx')
+    src = torch.rand(1, 3, 64, 64)
+    cs, cd = Coeffs.sample(1, seed=5), Coeffs.sample(1, seed=6)
+    with torch.no_grad():
+        st = g.meshes(cs, cd)
+        prior, cover = g.prior_flow(st, with_mask=True)
+        feeds = {'source': src, 'motion_feature': g.motion.encoder(st), 'prior': prior.float(),
+                 'rest_feature': g.motion.encoder(stacked_mesh(st[..., :3], st[..., :3])), 'correction_weight': g.correction_weight(cover)}
+        ref = g(src, cs, cd).image
+    sess = ort.InferenceSession(str(f), providers=['CPUExecutionProvider'])
+    assert [i.name for i in sess.get_inputs()] == list(feeds)
+    out = sess.run(None, {k: v.float().numpy() for k, v in feeds.items()})[0]
+    assert np.abs(out - ref.numpy()).max() < 1e-5
