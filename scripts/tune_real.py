@@ -8,7 +8,7 @@ frames 400-471, never trained on: realdata.REAL_TRAIN stops at 400; cropped and 
 generator against copying the source and the training-free warp, over all pairs and over the near-rest pairs (PSNR
 between source and driver above 30 dB: a frame pair that barely moves, where a reenactor must change nothing). Cross-identity: the four faces of
 multi_face.jpg (not among evaluate.REAL_PHOTOS), each cropped from the photo, driven by REAL_TUNE frames; CSIM to
-the source and PRMSE to the driver as `evaluate` reads them (dlib at READ_SIZE), paired difference to the warp with
+the source, PRMSE and AUCON to the driver as `evaluate` reads them (dlib at READ_SIZE), paired difference to the warp with
 a bootstrap interval (`--cross 0` skips it). Neither a synthetic-only generator nor one trained with data='mixed' has seen these
 frames (the person, though, is the one data='mixed' trains on).
 """
@@ -19,7 +19,7 @@ import torch
 from meshreenact.morphable import load_bfm, Coeffs
 from meshreenact.realdata import real_training_clips, REAL_TUNE
 import numpy as np
-from meshreenact.evaluate import psnr, parse_generators, read_faces, csim, pose_errors, prmse
+from meshreenact.evaluate import psnr, parse_generators, read_faces, csim, pose_errors, prmse, aucon
 from meshreenact.apps import real_faces
 from meshreenact.assets import sample_media
 from meshreenact.fit import read_image
@@ -100,13 +100,14 @@ def main(argv=None):
     ok = rs.found & rd.found
     for r in reads.values(): ok &= r.found
     print(f"\n{a.cross} cross-identity pairs ({len(src['images'])} multi_face.jpg faces x REAL_TUNE drivers), {int(ok.sum())} with every face found")
-    print(f"{'system':34s} {'CSIM':>7s} {'PRMSE':>7s}   paired - warp: CSIM, PRMSE (95 % interval)")
-    w_c, w_e = csim(rs, reads['warp'])[ok].numpy(), pose_errors(reads['warp'], rd)[ok].numpy()
+    print(f"{'system':34s} {'CSIM':>7s} {'PRMSE':>7s} {'AUCON':>7s}   paired - warp: CSIM, PRMSE, AUCON (95 % interval)")
+    w_c, w_e, w_a = csim(rs, reads['warp'])[ok].numpy(), pose_errors(reads['warp'], rd)[ok].numpy(), aucon(reads['warp'], rd)[ok].numpy()
     rms = lambda e: float(np.sqrt((e ** 2).mean()))
     for n, r in reads.items():
-        c, e = csim(rs, r)[ok].numpy(), pose_errors(r, rd)[ok].numpy()
-        extra = '' if n == 'warp' else ('   {:+.4f} [{:+.4f}, {:+.4f}]'.format(*paired(c, w_c, np.mean)) + '   {:+.2f} [{:+.2f}, {:+.2f}]'.format(*paired(e, w_e, rms)))
-        print(f'{n:34s} {c.mean():7.3f} {rms(e):7.2f}' + extra)
+        c, e, u = csim(rs, r)[ok].numpy(), pose_errors(r, rd)[ok].numpy(), aucon(r, rd)[ok].numpy()
+        extra = '' if n == 'warp' else ('   {:+.4f} [{:+.4f}, {:+.4f}]'.format(*paired(c, w_c, np.mean)) + '   {:+.2f} [{:+.2f}, {:+.2f}]'.format(*paired(e, w_e, rms))
+                                        + '   {:+.3f} [{:+.3f}, {:+.3f}]'.format(*paired(u, w_a, np.mean)))
+        print(f'{n:34s} {c.mean():7.3f} {rms(e):7.2f} {u.mean():7.3f}' + extra)
 
 
 if __name__ == '__main__':
