@@ -23,6 +23,19 @@ First measurement, equal steps only: 60 steps x batch 2 = 120 image-steps each, 
   light         15.02     0.6564       14.98      0.6583         2.3
   paper         13.12     0.6409       13.12      0.6402        11.0
   (source image: self 17.33 dB / 0.678, cross 17.10 / 0.676; ground-truth mesh warp: 19.81 / 0.816, 19.94 / 0.839)
+
+Second measurement, equal CPU time, 2026-12-02 (the machine was so loaded that the 15 CPU-min budget was cut by
+--stop-at after 64 min wall, at 7.2 / 7.4 CPU-min each; l1-ssim loss, lr 1e-3, 16 pairs):
+    python scripts/compare_light.py --cpu-minutes 15 --stop-at 03:58 --eval 16 --train-items 256 --out /tmp/light/run.json
+  preset      steps  CPU min  s/step  self PSNR  self SSIM  cross PSNR  cross SSIM
+  light         216      7.2    2.01      15.96     0.7120       15.85      0.7085
+  paper          40      7.4   11.08      12.01     0.6371       12.08      0.6401
+  light@40       40      1.5    2.26      15.35     0.6912       15.35      0.6919
+  (source image: self 17.33 dB / 0.678, cross 17.10 / 0.676; ground-truth mesh warp: 19.81 / 0.816, 19.94 / 0.839)
+  light@40: light re-trained for paper's 40 steps; its 40 losses equal the interleaved run's exactly (max |diff| 0).
+At equal CPU time light is ahead by 4 dB and its SSIM is above copying the source (0.712 vs 0.678), its PSNR still
+below it (15.96 vs 17.33 dB); at equal steps (40) light is also ahead (15.35 dB / 0.691 vs 12.01 / 0.637). Paper's
+40 steps are far too few for it to have learnt much: this ranks early learning per CPU second, not final quality.
 """
 import argparse, datetime, json, time
 from pathlib import Path
