@@ -17,7 +17,7 @@ from .checkpoint import RunFolderBusy
 from .morphable import load_bfm, identity_exclusion_figure, params_from_pose
 from .topology import mesh_report, mesh_problems, topology_path
 from .fit import draw_fit, fit_photo
-from .train import (TrainConfig, TrainingDiverged, train, export_generator, load_trained_generator,
+from .train import (PRESETS, TrainConfig, TrainingDiverged, train, export_generator, load_trained_generator,
                                default_generator_path, make_datasets)
 from .apps import synthetic_faces, real_faces, clip_faces, reenact_all, reenactment_figure
 from .evaluate import (evaluate, metrics_table, grid_scores, clip_self_reenactment, add_evaluate_arguments,
@@ -173,7 +173,7 @@ def main(argv=None) -> int:
 # %% ../nbs/13_cli.ipynb #b454b284
 def add_train_arguments(p):
     "The options of `meshreenact train` on an argparse parser."
-    p.add_argument('--config', default='tiny', choices=('tiny', 'paper', 'toy', 'prior', 'real'), help='preset (default: tiny; prior: the committed generator, mesh prior + pixel path; real: the same with --data mixed)')
+    p.add_argument('--config', default='tiny', choices=PRESETS, help="preset (default: tiny; light: the paper recipe with the 256 px light generator; prior: the committed generator's recipe, mesh prior with the relative, off-face correction + pixel path, to train with --data textured; real: mesh prior + pixel path with --data mixed)")
     p.add_argument('--data', default='synthetic', help="'synthetic' (default), 'toy', 'mixed' (the sample clip's real pairs + synthetic heads), 'textured' (real-textured heads + synthetic heads), a folder of clips (VoxCeleb layout), or a folder made by `meshreenact prepare`")
     p.add_argument('--run-dir', default=None, help='checkpoint, metrics and samples folder (default: runs/CONFIG)')
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:1 ... (default: CUDA if available)')
