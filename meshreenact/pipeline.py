@@ -202,7 +202,8 @@ def render_faces(G, model: MorphableModel,
         out, flow, mask = mesh_warp(model, img, src, target)
         return dict(image=out, flow=flow, occlusion=None, mask=mask)
     dev = next(G.parameters()).device
-    o = G(img.to(dev), src.to(dev), target.to(dev), features=G.reenact.encode(image.to(dev)))   # the source encoded once, not per frame
+    rest = G.rest_flow(source.to(dev)) if getattr(G.config, 'relative_correction', False) else None   # its rest term once too
+    o = G(img.to(dev), src.to(dev), target.to(dev), features=G.reenact.encode(image.to(dev)), rest=rest)   # the source encoded once, not per frame
     return dict(image=o.image.clamp(0, 1).cpu(), flow=o.flow.cpu(), occlusion=o.occlusion.cpu(), mask=o.mask.cpu())
 
 def _photo_tensor(arr: np.ndarray) -> torch.Tensor: return torch.from_numpy(arr).permute(2, 0, 1).float() / 255

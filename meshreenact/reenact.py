@@ -342,6 +342,11 @@ class Generator(nn.Module):
         ext = extend_flow(flow, mask, solver=solver)
         return (ext, mask) if with_mask else ext
 
+    @torch.no_grad()
+    def rest_flow(self, source) -> torch.Tensor:  # Coeffs (or (B, 62)) -> (B, H, W, 2)
+        "relative_correction: D(M_s, M_s), what the decoder draws when nothing moves; for a video's fixed source, computed once and passed to `forward(rest=)` (eval mode: BatchNorm then treats every row alone)."
+        return self.motion(self.meshes(source, source).to(self.mean.dtype))
+
     @staticmethod
     def correction_weight(mask: torch.Tensor) -> torch.Tensor:  # (B, 1, H, W) mesh cover -> (B, H, W, 1) in [0, 1]
         "off_face_correction: 1 - the mesh cover smoothed by a 5×5 mean, so Δ fades in over two pixels at the face's edge and is 0 two pixels inside."
@@ -351,14 +356,16 @@ class Generator(nn.Module):
                 source,                      # Coeffs (or (B, 62) vector) of the source image
                 driving,                     # Coeffs (or (B, 62) vector) of the driving image
                 features: torch.Tensor | None = None,  # (B or 1, C, h, w) the source's appearance features `reenact.encode(image)`, if cached
+                rest: torch.Tensor | None = None,      # (B or 1, H, W, 2) relative_correction: `rest_flow(source)`, if cached (eval mode)
                ) -> GeneratorOutput:
         check_tensor(image, 'image', (None, 3, self.config.size, self.config.size))
         stacked = self.meshes(source, driving)
         if len(stacked) != len(image): raise ValueError(f"image and coefficients batch sizes differ: {len(image)} vs {len(stacked)}")
         stacked = stacked.to(image.dtype); B = len(stacked)
         relative = self.config.mesh_prior and self.config.relative_correction
-        at_rest = [stacked_mesh(stacked[..., :3], stacked[..., :3])] if relative else []   # M_s beside itself: no motion
+        at_rest = [stacked_mesh(stacked[..., :3], stacked[..., :3])] if relative and rest is None else []   # M_s beside itself: no motion
         flows = self.motion(torch.cat([stacked, *at_rest]))                        # one batch: BatchNorm sees both halves
+        if relative and rest is not None: flows = torch.cat([flows, rest.to(flows).expand(B, -1, -1, -1)])   # a fixed source's, computed once
         flow, prior = flows[:B], None                                              # T* (the paper), or the decoder's D(M_s, M_d) ...
         if self.config.mesh_prior:                                                 # ... turned into a correction of the mesh's own flow:
             prior, cover = self.prior_flow(stacked, with_mask=True)                # T* = F_mesh + Δ, with Δ = D(M_s, M_d) - D(M_s, M_s)
