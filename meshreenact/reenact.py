@@ -23,8 +23,8 @@ from .motion import (conv_bn_relu, UpBlock, DownBlock, ResBlock, FlowDecoder, GC
 
 # %% auto #0
 __all__ = ['PIXEL_BLEND_BIAS', 'resize_flow', 'masked_flow', 'AppearanceEncoder', 'Hourglass', 'OcclusionNet', 'ReenactOutput',
-           'ReenactingModule', 'GeneratorConfig', 'GeneratorOutput', 'level_bases', 'Generator', 'Reenact2D',
-           'export_onnx']
+           'ReenactingModule', 'GeneratorConfig', 'GeneratorOutput', 'level_bases', 'corrected_flow', 'Generator',
+           'Reenact2D', 'export_onnx']
 
 # %% ../nbs/08_reenact.ipynb #1ad058c2
 def resize_flow(flow: torch.Tensor,  # (B, H, W, 2) backward flow, normalized
@@ -281,6 +281,15 @@ def _coeffs(c, name: str) -> Coeffs:
     if isinstance(c, torch.Tensor): return Coeffs.from_vector(c)
     raise TypeError(f"{name}: expected Coeffs or a (B, 62) tensor, got {type(c).__name__}")
 
+def corrected_flow(decoded: torch.Tensor,   # (B, H, W, 2) what the flow decoder drew, D(M_s, M_d)
+                   rest: torch.Tensor,      # (B, H, W, 2) Id (the correction as drawn) or D(M_s, M_s) (relative_correction)
+                   prior: torch.Tensor,     # (B, H, W, 2) F_mesh, the meshes' extended flow
+                   weight: torch.Tensor | None = None,  # (B, H, W, 1) off_face_correction's weight, or None (everywhere)
+                  ) -> torch.Tensor:        # (B, H, W, 2) T*
+    "The mesh prior's T* = F_mesh + w Δ with Δ = D - rest (beyond the paper): shared by Generator and its exported 2-D part."
+    delta = decoded - rest
+    return prior + (delta if weight is None else delta * weight)
+
 class Generator(nn.Module):
     "Fig. 2: coefficients of source and driving -> identity-excluded meshes M_s, M_d -> motion net -> T* -> reenacting module -> Î_d."
     def __init__(self, config: GeneratorConfig,   # the architecture (GeneratorConfig.tiny(), .paper(), ...)
@@ -371,9 +380,7 @@ class Generator(nn.Module):
             prior, cover = self.prior_flow(stacked, with_mask=True)                # T* = F_mesh + Δ, with Δ = D(M_s, M_d) - D(M_s, M_s)
             prior = prior.to(flow)
             rest = flows[B:] if relative else identity_grid(*flow.shape[:3], device=flow.device, dtype=flow.dtype)   # or D(M_s, M_d) - Id
-            delta = flow - rest
-            if self.config.off_face_correction: delta = delta * self.correction_weight(cover).to(flow)   # the face follows its mesh
-            flow = prior + delta
+            flow = corrected_flow(flow, rest, prior, self.correction_weight(cover).to(flow) if self.config.off_face_correction else None)
         out = self.reenact(image, flow, features)
         return GeneratorOutput(**vars(out), stacked=stacked, prior=prior)
 
@@ -392,9 +399,8 @@ class Reenact2D(nn.Module):
             flows = self.decoder(torch.cat([motion_feature, extra.pop(0)])); flow, rest = flows[:B], flows[B:]
         else:
             flow = self.decoder(motion_feature); rest = identity_grid(*flow.shape[:3], device=flow.device, dtype=flow.dtype)
-        delta = flow - rest
-        if self.off_face: delta = delta * extra.pop(0)      # Generator.correction_weight of the mesh cover, computed outside
-        return self.reenact(source, prior + delta).image
+        weight = extra.pop(0) if self.off_face else None    # Generator.correction_weight of the mesh cover, computed outside
+        return self.reenact(source, corrected_flow(flow, rest, prior, weight)).image
 
 def export_onnx(generator: Generator,       # a Generator (its flow decoder and reenacting module are exported)
                 path,                       # the .onnx file to write (atomically)
