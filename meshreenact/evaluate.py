@@ -40,7 +40,7 @@ __all__ = ['READ_SIZE', 'REAL_CLIPS', 'REAL_PHOTOS', 'SAME_PERSON', 'TUNE', 'FAC
            'synthetic_pairs', 'real_pairs', 'score_pairs', 'summarize', 'run_systems', 'seed_groups', 'group_scores',
            'table_rows', 'markdown_table', 'csv_table', 'make_tables', 'claim_verdict', 'claim_verdicts',
            'parse_generators', 'evaluate_systems', 'finite_or_none', 'write_run', 'add_evaluate_arguments',
-           'cmd_evaluate', 'real_goal_verdicts', 'paired_bootstrap']
+           'cmd_evaluate', 'real_goal_verdicts', 'paired_bootstrap', 'bootstrap_difference']
 
 # %% ../nbs/12_evaluate.ipynb #e6d79840
 def psnr(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:  # (B, C, H, W) x2 -> (B,)
@@ -681,13 +681,15 @@ def paired_bootstrap(results: dict,      # a `meshreenact evaluate` results dict
     pp = results['per_pair'][bench]; a, b = pp[system], pp[reference]
     rows = _paired_rows(a, b, metric); n = len(rows)
     if n < 2: return (float('nan'),) * 3 + (n,)
-    if metric == 'prmse':   # pooled RMSE over the three angles of every pair, as `prmse`
-        ea, eb = (np.array([d['pose_error'][i] for i in rows], dtype=np.float64) for d in (a, b))
-        stat = lambda r: np.sqrt((ea[r] ** 2).mean()) - np.sqrt((eb[r] ** 2).mean())
-    else:
-        diff = np.array([a[metric][i] - b[metric][i] for i in rows], dtype=np.float64)
-        stat = lambda r: diff[r].mean()
-    draws = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
-    boots = np.array([stat(r) for r in draws])
-    lo, hi = np.percentile(boots, [2.5, 97.5])
-    return float(stat(np.arange(n))), float(lo), float(hi), n
+    key = 'pose_error' if metric == 'prmse' else metric
+    x, y = (np.array([d[key][i] for i in rows], dtype=np.float64) for d in (a, b))
+    stat = (lambda e: np.sqrt((e ** 2).mean())) if metric == 'prmse' else np.mean   # PRMSE: pooled over the three angles, as `prmse`
+    return (*bootstrap_difference(x, y, stat, n_boot, seed), n)
+
+def bootstrap_difference(x: np.ndarray, y: np.ndarray,   # (n, ...) two systems' per-pair values, row i = pair i for both
+                         stat=np.mean,                   # rows -> a number (e.g. np.mean, a pooled RMSE)
+                         n_boot: int = 4000, seed: int = 0) -> tuple:  # (stat(x) - stat(y), lo, hi)
+    "stat(x) - stat(y) and its seeded percentile-bootstrap 95 % interval, resampling pairs (rows) for both at once."
+    n = len(x); draws = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+    lo, hi = np.percentile([stat(x[r]) - stat(y[r]) for r in draws], [2.5, 97.5])
+    return float(stat(x) - stat(y)), float(lo), float(hi)

@@ -19,7 +19,7 @@ import torch
 from meshreenact.morphable import load_bfm, Coeffs
 from meshreenact.realdata import real_training_clips, REAL_TUNE
 import numpy as np
-from meshreenact.evaluate import psnr, parse_generators, read_faces, csim, pose_errors, prmse, aucon
+from meshreenact.evaluate import psnr, parse_generators, read_faces, csim, pose_errors, prmse, aucon, bootstrap_difference as paired
 from meshreenact.apps import real_faces
 from meshreenact.assets import sample_media
 from meshreenact.fit import read_image
@@ -49,13 +49,6 @@ def multi_face_sources(model, size: int = 64) -> dict:
         y0, y1, x0, x1 = (max(int(v), 0) for v in (cy - h, cy + h, cx - h, cx + h))
         crops.append(np.ascontiguousarray(img[y0:y1, x0:x1]))
     return real_faces(model, crops, size=size)
-
-
-def paired(a: np.ndarray, b: np.ndarray, stat, n_boot: int = 4000, seed: int = 0) -> tuple:
-    "stat(a[r]) - stat(b[r]) and its percentile-bootstrap 95 % interval over rows r."
-    n = len(a); draws = np.random.default_rng(seed).integers(0, n, (n_boot, n))
-    d = np.array([stat(a[r]) - stat(b[r]) for r in draws])
-    return stat(a) - stat(b), *np.percentile(d, [2.5, 97.5])
 
 
 def run(G, s, d, sc, dc):
