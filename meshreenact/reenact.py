@@ -179,6 +179,7 @@ class ReenactingModule(nn.Module):
     def forward(self, source: torch.Tensor,   # (B, 3, H, W) source image I_s in [0, 1]
                 flow: torch.Tensor,           # (B, H, W, 2) T* from the motion net
                 features: torch.Tensor | None = None,  # (B or 1, C, h, w) ξ = encode(source), when the source is fixed (a video): encoded once
+                keep: torch.Tensor | None = None,      # (B, 1, H, W) in [0, 1], pixel path only: A is at least this (1: the warped source itself)
                ) -> ReenactOutput:
         check_shape(source, 'source', (None, 3, None, None))
         B, _, H, W = source.shape
@@ -191,6 +192,7 @@ class ReenactingModule(nn.Module):
         if self.blend is not None:                                   # the pixel path: Î_d = A I_s' + (1 - A) decoded
             ws = warp(source, flow, padding_mode='border')           # never reads black past the photo
             a = torch.sigmoid(self.blend(x))
+            if keep is not None: a = keep + (1 - keep) * a            # warp_on_face: A = C̄ + (1 - C̄) A_learned
             image = a * ws + (1 - a) * image
         return ReenactOutput(image=image, flow=flow, warped_source=ws, occlusion=o, mask=m, masked_flow=mf, blend=a)
 
@@ -224,6 +226,7 @@ class GeneratorConfig:
     pixel_path: bool = False           # beyond the paper: Î_d = A warp(I_s, T*) + (1 - A) decoded, A learned
     relative_correction: bool = False  # with mesh_prior: Δ = D(M_s, M_d) - D(M_s, M_s), zero when the face does not move
     off_face_correction: bool = False  # with mesh_prior: Δ only where the mesh does not cover (T* = F_mesh on the face)
+    warp_on_face: bool = False         # with pixel_path and off_face_correction: A = C̄ + (1 - C̄) A_learned, the warped source itself on the face
 
     def __post_init__(self):
         _size2(self.size)
@@ -232,6 +235,8 @@ class GeneratorConfig:
         if self.level < 0: raise ValueError(f"level: must be >= 0, got {self.level}")
         for k in ('relative_correction', 'off_face_correction'):
             if getattr(self, k) and not self.mesh_prior: raise ValueError(f"{k}: corrects the mesh prior; set mesh_prior=True too")
+        if self.warp_on_face and not (self.pixel_path and self.off_face_correction):
+            raise ValueError("warp_on_face: keeps the pixel path's warped source on the mesh cover; set pixel_path=True and off_face_correction=True too")
 
     @classmethod
     def tiny(cls, **changes) -> 'GeneratorConfig':
@@ -375,22 +380,26 @@ class Generator(nn.Module):
         at_rest = [stacked_mesh(stacked[..., :3], stacked[..., :3])] if relative and rest is None else []   # M_s beside itself: no motion
         flows = self.motion(torch.cat([stacked, *at_rest]))                        # one batch: BatchNorm sees both halves
         if relative and rest is not None: flows = torch.cat([flows, rest.to(flows).expand(B, -1, -1, -1)])   # a fixed source's, computed once
-        flow, prior = flows[:B], None                                              # T* (the paper), or the decoder's D(M_s, M_d) ...
+        flow, prior, keep = flows[:B], None, None                                  # T* (the paper), or the decoder's D(M_s, M_d) ...
         if self.config.mesh_prior:                                                 # ... turned into a correction of the mesh's own flow:
             prior, cover = self.prior_flow(stacked, with_mask=True)                # T* = F_mesh + Δ, with Δ = D(M_s, M_d) - D(M_s, M_s)
             prior = prior.to(flow)
             rest = flows[B:] if relative else identity_grid(*flow.shape[:3], device=flow.device, dtype=flow.dtype)   # or D(M_s, M_d) - Id
-            flow = corrected_flow(flow, rest, prior, self.correction_weight(cover).to(flow) if self.config.off_face_correction else None)
-        out = self.reenact(image, flow, features)
+            weight = self.correction_weight(cover).to(flow) if self.config.off_face_correction else None
+            flow = corrected_flow(flow, rest, prior, weight)
+            if self.config.warp_on_face: keep = 1 - weight.permute(0, 3, 1, 2)   # C̄: on the face, the warped source itself
+        out = self.reenact(image, flow, features, keep)
         return GeneratorOutput(**vars(out), stacked=stacked, prior=prior)
 
 # %% ../nbs/08_reenact.ipynb #587650c6
 class Reenact2D(nn.Module):
     "The generator's 2-D part as one module: (source I_s (B, 3, H, W), motion feature F_m (B, latent)[, mesh prior (B, H, W, 2)[, rest feature (B, latent)][, correction weight (B, H, W, 1)]]) -> Î_d (B, 3, H, W)."
     def __init__(self, decoder: FlowDecoder, reenact: ReenactingModule, mesh_prior: bool = False,
-                 relative: bool = False, off_face: bool = False):   # the generator's relative_correction / off_face_correction
+                 relative: bool = False, off_face: bool = False,   # the generator's relative_correction / off_face_correction
+                 warp_on_face: bool = False):                      # ... / warp_on_face (A >= 1 - correction weight)
         super().__init__()
         self.decoder, self.reenact, self.mesh_prior, self.relative, self.off_face = decoder, reenact, mesh_prior, relative, off_face
+        self.warp_on_face = warp_on_face
     def forward(self, source: torch.Tensor, motion_feature: torch.Tensor, *extra) -> torch.Tensor:
         if not self.mesh_prior: return self.reenact(source, self.decoder(motion_feature)).image
         extra = list(extra); prior = extra.pop(0)           # T* = F_mesh + Δ, the prior computed outside (rasterizer + sparse solve)
@@ -400,7 +409,8 @@ class Reenact2D(nn.Module):
         else:
             flow = self.decoder(motion_feature); rest = identity_grid(*flow.shape[:3], device=flow.device, dtype=flow.dtype)
         weight = extra.pop(0) if self.off_face else None    # Generator.correction_weight of the mesh cover, computed outside
-        return self.reenact(source, corrected_flow(flow, rest, prior, weight)).image
+        keep = 1 - weight.permute(0, 3, 1, 2) if self.warp_on_face else None
+        return self.reenact(source, corrected_flow(flow, rest, prior, weight), keep=keep).image
 
 def export_onnx(generator: Generator,       # a Generator (its flow decoder and reenacting module are exported)
                 path,                       # the .onnx file to write (atomically)
@@ -409,7 +419,8 @@ def export_onnx(generator: Generator,       # a Generator (its flow decoder and 
     "Export the 2-D part (flow decoder + reenacting module) to ONNX: inputs 'source', 'motion_feature' (for a mesh_prior generator also 'prior', the mesh prior's flow; with relative_correction 'rest_feature', the encoder's feature of M_s beside itself; with off_face_correction 'correction_weight', `Generator.correction_weight` of the mesh cover); output 'image'."
     if opset < 18: raise ValueError(f"opset: the occlusion net's anti-aliased resize needs opset 18 or later, got {opset}")
     cfg = generator.config; prior = cfg.mesh_prior
-    m = Reenact2D(generator.motion.decoder, generator.reenact, prior, prior and cfg.relative_correction, prior and cfg.off_face_correction).eval()
+    m = Reenact2D(generator.motion.decoder, generator.reenact, prior, prior and cfg.relative_correction, prior and cfg.off_face_correction,
+                  prior and cfg.warp_on_face).eval()
     p = next(generator.parameters())
     S = generator.config.size
     args = (torch.rand(batch, 3, S, S, device=p.device), torch.zeros(batch, m.decoder.fc.in_features, device=p.device))

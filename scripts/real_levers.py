@@ -22,6 +22,8 @@ LEVERS = {                                      # GeneratorConfig switches (beyo
     'prior+pixel': {'mesh_prior': True, 'pixel_path': True},
     'prior+pixel+rel': {'mesh_prior': True, 'pixel_path': True, 'relative_correction': True},   # Δ = D(M_s, M_d) - D(M_s, M_s)
     'prior+pixel+rel+off': {'mesh_prior': True, 'pixel_path': True, 'relative_correction': True, 'off_face_correction': True},   # and Δ off the face only
+    'prior+pixel+rel+off+wof': {'mesh_prior': True, 'pixel_path': True, 'relative_correction': True, 'off_face_correction': True,
+                                'warp_on_face': True},   # and the warped source itself on the face (A >= C̄)
 }
 
 def export(G, cfg: TrainConfig, step: int, path: Path) -> Path:

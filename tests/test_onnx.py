@@ -114,7 +114,7 @@ def test_chebconv_gather_form_exports(tmp_path):
 
 
 def test_export_committed_generator(tmp_path):
-    "The committed generator (mesh prior, correction relative to rest and off the face, pixel path): its extra inputs computed outside the graph as Generator.forward computes them."
+    "The committed generator (mesh prior, correction relative to rest and off the face, pixel path with the warped source on the face): its extra inputs computed outside the graph as Generator.forward computes them."
     import onnxruntime as ort
     from meshreenact.morphable import Coeffs
     from meshreenact.motion import stacked_mesh
@@ -122,7 +122,7 @@ def test_export_committed_generator(tmp_path):
     from meshreenact.train import load_trained_generator
     G, cfg = load_trained_generator()
     g = G.generator.eval()
-    assert g.config.relative_correction and g.config.off_face_correction
+    assert g.config.relative_correction and g.config.off_face_correction and g.config.warp_on_face
     f = export_onnx(g, tmp_path / 'committed.onnx')
     src = torch.rand(1, 3, 64, 64)
     cs, cd = Coeffs.sample(1, seed=5), Coeffs.sample(1, seed=6)

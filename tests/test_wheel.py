@@ -1,6 +1,6 @@
 """The wheel carries the trained models: build it, install it into a fresh virtual environment outside the checkout
 (reusing this environment's installed dependencies, but not its editable meshreenact) and run commands from another
-folder: `meshreenact demo --help`, the models loaded and run, and the demo itself (`--pairs 5`). About 40 s."""
+folder: `meshreenact demo --help`, `python -m meshreenact evaluate --help`, the models loaded and run, and the demo itself (`--pairs 5`). About 40 s."""
 import os, shutil, subprocess, sys, sysconfig, zipfile
 from pathlib import Path
 
@@ -51,6 +51,8 @@ def test_wheel_ships_the_models_and_runs_outside_the_checkout(tmp_path):
     elsewhere = tmp_path / 'elsewhere'; elsewhere.mkdir()
     r = _run([venv / 'bin' / 'meshreenact', 'demo', '--help'], cwd=elsewhere)
     assert r.returncode == 0 and 'usage: meshreenact demo' in r.stdout, r.stdout + r.stderr
+    r = _run([py, '-m', 'meshreenact', 'evaluate', '--help'], cwd=elsewhere)          # the same command line as `python -m`
+    assert r.returncode == 0 and 'usage: meshreenact evaluate' in r.stdout, r.stdout + r.stderr
     r = _run([py, '-c', CHECK], cwd=elsewhere)
     assert r.returncode == 0, r.stdout + r.stderr[-3000:]
     lines = dict(l.split(' ', 1) for l in r.stdout.splitlines() if ' ' in l)
