@@ -448,6 +448,7 @@ class LossWeights:
     adv: float = 1.0     # λ_adv, Eq. 8 (generator side)
     gp: float = 10.0     # λ of the gradient penalty in Eq. 8
     blend: float = 0.0   # beyond the paper: λ_A, the pixel path's pull towards the warp, mean(1 - A) (reenact's pixel_path)
+    correction: float = 0.0  # beyond the paper: λ_Δ, the mesh prior's correction pulled towards 0, mean ‖T* − F_mesh‖₁ (reenact's mesh_prior)
 
 def total_loss(terms: dict[str, torch.Tensor],          # any of 'rec', 'fm', 'coef', 'adv' -> () scalar
                weights: LossWeights = LossWeights()) -> torch.Tensor:

@@ -370,6 +370,9 @@ def generator_step(generator, critic, batch, opt, scaler, reconstruction, coeffi
             terms = {k: img.new_tensor(float('nan')) for k in names}
         if out is not None and 'blend' in out and weights.blend > 0:   # the pixel path's prior: use the warped source unless the decoder does better
             terms['blend'] = (1 - out['blend'].float()).mean(); terms['total'] = terms['total'] + weights.blend * terms['blend']
+        if out is not None and out.get('prior') is not None and weights.correction > 0:   # the mesh prior's: no correction unless it pays
+            terms['correction'] = (out['flow'].float() - out['prior'].float()).abs().sum(-1).mean()
+            terms['total'] = terms['total'] + weights.correction * terms['correction']
         if 'equivariance' in out:                       # the keypoint baseline's own term (08b_keypoints), added to Eq. 4
             terms['equivariance'] = out['equivariance'].float(); terms['total'] = terms['total'] + terms['equivariance']
     logs = sync_logs({f'g_{k}': v for k, v in terms.items()})

@@ -41,6 +41,7 @@ def main(argv=None):
     p.add_argument('--size', type=int, default=64, help='image side (the Resolution lever: 128)')
     p.add_argument('--real-fraction', type=float, default=None, help="share of real pairs in data='mixed' (default: the real preset's)")
     p.add_argument('--blend', type=float, default=None, help="λ_A, the pull of the pixel path's blend towards the warp (default: the real preset's)")
+    p.add_argument('--correction', type=float, default=None, help="λ_Δ, the pull of the mesh prior's correction towards 0 (default: the real preset's, 0)")
     p.add_argument('--textured-mouth', type=float, default=0.0, help="data='textured': darken the mouth's inside by this much (textured.TexturedHeads' mouth)")
     p.add_argument('--tag', default='', help='appended to the run name')
     p.add_argument('--threads', type=int, default=1)
@@ -52,7 +53,8 @@ def main(argv=None):
         T.TexturedHeads = functools.partial(T.TexturedHeads, mouth=a.textured_mouth)
     name = f'{a.lever}-{a.data}' + (f'-seed{a.seed}' if a.seed else '') + (f'-{a.size}px' if a.size != 64 else '') + a.tag
     extra = {k: v for k, v in (('real_fraction', a.real_fraction),) if v is not None}
-    if a.blend is not None: extra['weights'] = {**TrainConfig.real().weights, 'blend': a.blend}
+    weights = {**({'blend': a.blend} if a.blend is not None else {}), **({'correction': a.correction} if a.correction is not None else {})}
+    if weights: extra['weights'] = {**TrainConfig.real().weights, **weights}
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     arch = {**LEVERS[a.lever], **({'size': a.size} if a.size != 64 else {})}
     cfg = TrainConfig.real(name=name, architecture=arch, size=a.size, steps=a.steps, warmup=a.steps, seed=a.seed, workers=0,
