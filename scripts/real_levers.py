@@ -53,7 +53,7 @@ def main(argv=None):
         T.TexturedHeads = functools.partial(T.TexturedHeads, mouth=a.textured_mouth)
     name = f'{a.lever}-{a.data}' + (f'-seed{a.seed}' if a.seed else '') + (f'-{a.size}px' if a.size != 64 else '') + a.tag
     extra = {k: v for k, v in (('real_fraction', a.real_fraction),) if v is not None}
-    weights = {**({'blend': a.blend} if a.blend is not None else {}), **({'correction': a.correction} if a.correction is not None else {})}
+    weights = {k: v for k, v in (('blend', a.blend), ('correction', a.correction)) if v is not None}
     if weights: extra['weights'] = {**TrainConfig.real().weights, **weights}
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     arch = {**LEVERS[a.lever], **({'size': a.size} if a.size != 64 else {})}
